@@ -1,0 +1,73 @@
+"""lineclf: label every line of a web page's text dump.
+
+Each non-blank line gets one of five labels (body, headline, caption, teaser,
+chrome) from a trained scikit-learn classifier over per-line features.
+"""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+# The public API, imported on first use (PEP 562) so that `import lineclf`
+# and `lineclf --help` do not pay for scikit-learn.
+_EXPORTS = {
+    "Document": "document",
+    "DataFormatError": "errors",
+    "LineclfError": "errors",
+    "ModelFileError": "errors",
+    "UsageError": "errors",
+    "read_dump": "io",
+    "read_labelled": "io",
+    "read_labelled_corpus": "io",
+    "LABELS": "labels",
+    "Label": "labels",
+    "Report": "metrics",
+    "cross_val_predict": "metrics",
+    "evaluate": "metrics",
+    "LineClassifier": "model",
+    "default_model_path": "model",
+    "load_model": "model",
+    "predict_documents": "model",
+    "save_model": "model",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
+
+
+__all__ = [
+    "LABELS",
+    "DataFormatError",
+    "Document",
+    "Label",
+    "LineClassifier",
+    "LineclfError",
+    "ModelFileError",
+    "Report",
+    "UsageError",
+    "__version__",
+    "cross_val_predict",
+    "default_model_path",
+    "evaluate",
+    "load_model",
+    "predict_documents",
+    "read_dump",
+    "read_labelled",
+    "read_labelled_corpus",
+    "save_model",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

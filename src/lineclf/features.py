@@ -1,0 +1,370 @@
+"""Per-line features, computed over a whole document at once.
+
+Each feature family is a pure function of a :class:`Document` that returns a
+``(n_units, k)`` float array and its column names. Character statistics are
+computed on the document's code points as one numpy array and summed per
+line with ``np.add.reduceat``; patterns and cue words run as one regular
+expression pass over the document's text. Nothing loops over characters in
+Python.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .document import Document
+
+#: Neighbour offsets whose features are appended to each line's own.
+DEFAULT_CONTEXT = (-2, -1, 1, 2)
+#: A "long" line, for the densest-run features: at least this many words ...
+LONG_LINE_WORDS = 10
+#: ... and what a short line costs when searching the densest run of long lines.
+SHORT_LINE_PENALTY = 4.0
+#: Cue lists shipped as package data (resources/cues/<name>.txt).
+CUE_LISTS = ("chrome", "caption", "section")
+
+# Character classes, as bit flags in a lookup table over the Basic Multilingual Plane.
+_LETTER, _UPPER, _LOWER, _DIGIT, _SPACE, _PUNCT, _SYMBOL = (1 << k for k in range(7))
+_TERMINAL = ".!?…"
+_QUOTES = "\"'“”„«»‘’‚‹›"
+_SEPARATORS = "|•·›»/>\\–—"
+
+_DATE = re.compile(
+    r"\b\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\.?\s+\d{1,4}\b"
+    r"|\b\d{1,2}\.?\s+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?\s+\d{4}\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_URL = re.compile(r"https?://|www\.|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _char_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        flags = 0
+        if cat[0] == "L":
+            flags |= _LETTER
+            if cat == "Lu" or cat == "Lt":
+                flags |= _UPPER
+            elif cat == "Ll":
+                flags |= _LOWER
+        elif cat[0] == "N":
+            flags |= _DIGIT
+        elif cat[0] == "Z" or ch in "\t\n\r\x0b\x0c":
+            flags |= _SPACE
+        elif cat[0] == "P":
+            flags |= _PUNCT
+        elif cat[0] == "S":
+            flags |= _SYMBOL
+        table[cp] = flags
+    return table
+
+
+def _codes(chars: str) -> np.ndarray:
+    return np.array([ord(c) for c in chars], dtype=np.uint32)
+
+
+@lru_cache(maxsize=None)
+def load_cues(name: str) -> tuple[str, ...]:
+    """The cue phrases of one shipped list (lower-case, comments removed)."""
+    text = resources.files("lineclf").joinpath("resources", "cues", f"{name}.txt").read_text("utf-8")
+    cues = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+    return tuple(sorted({cue for cue in cues if cue}))
+
+
+@lru_cache(maxsize=None)
+def _cue_pattern(name: str) -> re.Pattern:
+    alternatives = sorted((re.escape(c).replace(r"\ ", r"\s+") for c in load_cues(name)), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """A document's units joined by newlines, as code points, with line offsets."""
+
+    text: str
+    codes: np.ndarray
+    flags: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, units: Sequence[str]) -> "_Chars":
+        text = "\n".join(units)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        flags = np.where(codes < 0x10000, _char_table()[np.minimum(codes, 0xFFFF)], _SYMBOL).astype(np.uint8)
+        lengths = np.fromiter((len(u) for u in units), dtype=np.int64, count=len(units))
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+        if len(starts) > 1:
+            flags[starts[1:] - 1] = 0  # the joining newlines belong to no line
+        return cls(text, codes, flags, starts, lengths)
+
+    def per_line(self, values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values.astype(np.int64), self.starts)
+
+    def line_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, positions, side="right") - 1
+
+    def count_matches(self, pattern: re.Pattern) -> np.ndarray:
+        positions = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
+        return np.bincount(self.line_of(positions), minlength=len(self.starts)).astype(float)
+
+
+# --------------------------------------------------------------------------- feature families
+
+
+def length_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
+    """How long a line is: characters, words, mean word length."""
+    space = (chars.flags & _SPACE) > 0
+    nonspace = ~space & (chars.flags > 0)
+    prev_space = np.concatenate(([True], space[:-1] | (chars.flags[:-1] == 0)))
+    words = chars.per_line(nonspace & prev_space)
+    alnum = chars.per_line((chars.flags & (_LETTER | _DIGIT)) > 0)
+    cols = [
+        np.log1p(chars.lengths),
+        np.log1p(words),
+        alnum / np.maximum(words, 1),
+        (words >= LONG_LINE_WORDS).astype(float),
+        (words <= 3).astype(float),
+    ]
+    return np.column_stack(cols), ["log_chars", "log_words", "word_len", "long", "short"]
+
+
+def punctuation_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
+    """Punctuation, digits, capitals, title case, separators, first and last character."""
+    f = chars.flags
+    n = np.maximum(chars.lengths, 1).astype(float)
+    letters = chars.per_line((f & _LETTER) > 0)
+    space = (f & _SPACE) > 0
+    visible = (f > 0) & ~space
+    prev_space = np.concatenate(([True], space[:-1] | (f[:-1] == 0)))
+    word_start = visible & prev_space
+    words = np.maximum(chars.per_line(word_start), 1)
+    titled = chars.per_line(word_start & ((f & _UPPER) > 0))
+    lowered = chars.per_line(word_start & ((f & _LOWER) > 0))
+
+    positions = np.arange(len(f))
+    first = np.minimum.reduceat(np.where(visible, positions, len(f)), chars.starts)
+    last = np.maximum.reduceat(np.where(visible, positions, -1), chars.starts)
+    first_cp = chars.codes[np.minimum(first, len(f) - 1)]
+    last_cp = chars.codes[np.maximum(last, 0)]
+    first_flags, last_flags = f[np.minimum(first, len(f) - 1)], f[np.maximum(last, 0)]
+    # a sentence end inside the line: terminal punctuation followed by a space
+    term = np.isin(chars.codes, _codes(".!?"))
+    next_space = np.concatenate((space[1:], [True]))
+    sentences = chars.per_line(term & next_space)
+
+    cols = {
+        "punct_ratio": chars.per_line((f & _PUNCT) > 0) / n,
+        "symbol_ratio": chars.per_line((f & _SYMBOL) > 0) / n,
+        "digit_ratio": chars.per_line((f & _DIGIT) > 0) / n,
+        "upper_ratio": chars.per_line((f & _UPPER) > 0) / np.maximum(letters, 1),
+        "letter_ratio": letters / n,
+        "title_ratio": titled / words,
+        "lower_start_ratio": lowered / words,
+        "separators": np.log1p(chars.per_line(np.isin(chars.codes, _codes(_SEPARATORS)))),
+        "quotes": np.minimum(chars.per_line(np.isin(chars.codes, _codes(_QUOTES))), 4),
+        "parens": np.minimum(chars.per_line(np.isin(chars.codes, _codes("()[]"))), 4),
+        "colons": np.minimum(chars.per_line(chars.codes == ord(":")), 4),
+        "commas": np.log1p(chars.per_line(chars.codes == ord(","))),
+        "sentences": np.log1p(sentences),
+        "special": chars.per_line(np.isin(chars.codes, _codes("©@#+*"))).clip(0, 3),
+        "ends_terminal": np.isin(last_cp, _codes(_TERMINAL)),
+        "ends_period": last_cp == ord("."),
+        "ends_colon": last_cp == ord(":"),
+        "ends_ellipsis": np.isin(last_cp, _codes("…")) | _ends_with(doc, "..."),
+        "ends_quote": np.isin(last_cp, _codes(_QUOTES)),
+        "ends_paren": last_cp == ord(")"),
+        "ends_letter": (last_flags & _LETTER) > 0,
+        "ends_digit": (last_flags & _DIGIT) > 0,
+        "starts_upper": (first_flags & _UPPER) > 0,
+        "starts_lower": (first_flags & _LOWER) > 0,
+        "starts_digit": (first_flags & _DIGIT) > 0,
+        "starts_symbol": (first_flags & (_PUNCT | _SYMBOL)) > 0,
+        "starts_quote": np.isin(first_cp, _codes(_QUOTES)),
+    }
+    return np.column_stack([np.asarray(v, dtype=float) for v in cols.values()]), list(cols)
+
+
+def _ends_with(doc: Document, suffix: str) -> np.ndarray:
+    return np.fromiter((u.rstrip().endswith(suffix) for u in doc.units), dtype=bool, count=doc.n_units)
+
+
+def pattern_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
+    """Dates, times, web addresses and the shipped cue lists."""
+    cols = {
+        "dates": chars.count_matches(_DATE).clip(0, 3),
+        "times": chars.count_matches(_TIME).clip(0, 3),
+        "urls": chars.count_matches(_URL).clip(0, 3),
+    }
+    for name in CUE_LISTS:
+        pattern = _cue_pattern(name)
+        hits = list(pattern.finditer(chars.text))
+        starts = np.fromiter((m.start() for m in hits), dtype=np.int64, count=len(hits))
+        ends = np.fromiter((m.end() for m in hits), dtype=np.int64, count=len(hits))
+        lines = chars.line_of(starts)
+        covered = np.bincount(lines, weights=ends - starts, minlength=doc.n_units)
+        cols[f"cue_{name}"] = np.bincount(lines, minlength=doc.n_units).clip(0, 3).astype(float)
+        # share of the line's visible text that the cues cover ("Home", "Mehr zum Thema")
+        cols[f"cue_{name}_share"] = covered / np.maximum(chars.lengths, 1)
+    return np.column_stack(list(cols.values())), list(cols)
+
+
+def repetition_features(doc: Document) -> tuple[np.ndarray, list[str]]:
+    """The same line elsewhere in the dump, and nearby (title, snippet, title)."""
+    keys = np.array([u.strip().casefold() for u in doc.units], dtype=np.dtypes.StringDType())
+    _, first_index, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    n = doc.n_units
+    index = np.arange(n)
+
+    def same_as(offset: int) -> np.ndarray:
+        other = index + offset
+        ok = (other >= 0) & (other < n)
+        out = np.zeros(n, dtype=float)
+        out[ok] = inverse[ok] == inverse[other[ok]]
+        return out
+
+    cols = {
+        "repeats": np.log1p(counts[inverse] - 1),
+        "first_occurrence": (first_index[inverse] == index).astype(float),
+        "repeat_near": np.maximum.reduce([same_as(k) for k in (-3, -2, 2, 3)]),
+    }
+    return np.column_stack(list(cols.values())), list(cols)
+
+
+def position_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
+    """Where the line is: in the dump, in its block, relative to the densest run of long lines."""
+    n = doc.n_units
+    index = np.arange(n, dtype=float)
+    before, after = doc.blank_before, doc.blank_after
+    block = np.cumsum(before > 0)
+    block = block - block[0] if n else block
+    block_size = np.bincount(block)[block]
+    block_start = np.searchsorted(block, block, side="left")
+    cum_chars = np.cumsum(chars.lengths) - chars.lengths
+
+    words = np.log1p(chars.per_line(((chars.flags & _SPACE) == 0) & (chars.flags > 0)))
+    is_long = length_features(doc, chars)[0][:, 3] > 0
+    start, end = densest_run(is_long, np.expm1(words))
+    cols = {
+        "rel_pos": index / max(n - 1, 1),
+        "log_pos": np.log1p(index),
+        "log_pos_from_end": np.log1p(n - 1 - index),
+        "char_pos": cum_chars / max(int(chars.lengths.sum()), 1),
+        "log_doc_units": np.full(n, np.log1p(n)),
+        "blank_before": np.minimum(before, 2).astype(float),
+        "blank_after": np.minimum(after, 2).astype(float),
+        "log_block_size": np.log1p(block_size),
+        "pos_in_block": (index - block_start) / np.maximum(block_size - 1, 1),
+        "before_main": np.log1p(np.maximum(start - index, 0)) if start >= 0 else np.zeros(n),
+        "after_main": np.log1p(np.maximum(index - end, 0)) if start >= 0 else np.zeros(n),
+        "in_main": ((index >= start) & (index <= end)).astype(float) if start >= 0 else np.zeros(n),
+        "since_long": np.log1p(_distance_to_previous(is_long)),
+        "until_long": np.log1p(_distance_to_previous(is_long[::-1])[::-1]),
+        "long_density": _window_mean(is_long.astype(float), 3),
+    }
+    return np.column_stack(list(cols.values())), list(cols)
+
+
+def densest_run(is_long: np.ndarray, weight: np.ndarray) -> tuple[int, int]:
+    """First and last index of the run of lines richest in long lines
+    (maximum-sum subarray, long lines worth their words, others a penalty);
+    ``(-1, -1)`` when there is no long line."""
+    if not is_long.any():
+        return -1, -1
+    value = np.where(is_long, weight, -SHORT_LINE_PENALTY)
+    cum = np.concatenate(([0.0], np.cumsum(value)))
+    lowest_before = np.minimum.accumulate(cum[:-1])
+    end = int(np.argmax(cum[1:] - lowest_before))
+    start = int(np.argmin(cum[: end + 1]))
+    return start, end
+
+
+def _distance_to_previous(flags: np.ndarray, cap: int = 50) -> np.ndarray:
+    """For each position, the distance back to the nearest True (cap when none)."""
+    index = np.arange(len(flags))
+    last = np.maximum.accumulate(np.where(flags, index, -cap - 1))
+    return np.minimum(index - last, cap).astype(float)
+
+
+def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    padded = np.concatenate((np.zeros(radius), values, np.zeros(radius)))
+    cum = np.concatenate(([0.0], np.cumsum(padded)))
+    return (cum[2 * radius + 1 :] - cum[: -2 * radius - 1]) / (2 * radius + 1)
+
+
+def shift(values: np.ndarray, offset: int) -> np.ndarray:
+    """Rows of ``values`` moved by ``offset`` (row i gets row i+offset), zero-filled."""
+    out = np.zeros_like(values)
+    n = len(values)
+    if offset > 0:
+        out[: max(n - offset, 0)] = values[offset:]
+    elif offset < 0:
+        out[-offset:] = values[: max(n + offset, 0)]
+    else:
+        out[:] = values
+    return out
+
+
+def with_context(values: np.ndarray, names: Sequence[str], offsets: Sequence[int]) -> tuple[np.ndarray, list[str]]:
+    """Append the rows of neighbours at ``offsets``, plus whether each neighbour exists."""
+    n = len(values)
+    exists = np.ones((n, 1))
+    blocks, out_names = [values], list(names)
+    for offset in offsets:
+        blocks.append(shift(values, offset))
+        blocks.append(shift(exists, offset))
+        out_names += [f"{name}@{offset:+d}" for name in names] + [f"exists@{offset:+d}"]
+    return np.hstack(blocks), out_names
+
+
+LINE_FAMILIES: tuple[Callable, ...] = (length_features, punctuation_features, pattern_features, position_features)
+
+
+def line_features(doc: Document) -> tuple[np.ndarray, list[str]]:
+    """All feature families of a document's own lines, without context."""
+    if doc.n_units == 0:
+        return np.zeros((0, len(feature_names(()))), dtype=float), feature_names(())
+    chars = _Chars.of(doc.units)
+    arrays, names = [], []
+    for family in LINE_FAMILIES:
+        values, cols = family(doc, chars)
+        arrays.append(values)
+        names += cols
+    values, cols = repetition_features(doc)
+    arrays.append(values)
+    names += cols
+    return np.hstack(arrays).astype(np.float32), names
+
+
+def document_features(doc: Document, context: Sequence[int] = DEFAULT_CONTEXT) -> np.ndarray:
+    """Each line's features followed by those of its neighbours at ``context`` offsets."""
+    values, names = line_features(doc)
+    return with_context(values, names, context)[0]
+
+
+@lru_cache(maxsize=None)
+def _base_names() -> tuple[str, ...]:
+    return tuple(line_features(Document.from_lines(["A line."]))[1])
+
+
+def feature_names(context: Sequence[int] = DEFAULT_CONTEXT) -> list[str]:
+    """Column names of :func:`document_features` for the given context."""
+    names = list(_base_names())
+    if not context:
+        return names
+    dummy = np.zeros((1, len(names)))
+    return with_context(dummy, names, context)[1]

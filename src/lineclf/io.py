@@ -1,0 +1,254 @@
+"""Reading dumps and labelled files, writing predictions.
+
+Everything here is lossless: a line's text is kept exactly as it was read
+(trailing spaces, tabs, no-break spaces, a byte order mark), and so is its
+line end. Writers end every line with the line end it came with; a last line
+that had none gets ``\\n``, so that outputs of several pages can follow each
+other in one stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from .document import Document, is_blank
+from .errors import DataFormatError, OutputError
+from .labels import LABELS, parse_label
+
+#: Name under which standard input appears in messages and output names.
+STDIN_NAME = "stdin"
+#: File suffixes picked up when a directory is given.
+DUMP_SUFFIX = ".txt"
+LABELLED_SUFFIX = ".tsv"
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def decode_dump(data: bytes, name: str) -> str:
+    """Decode a dump's bytes as UTF-8, refusing what is not text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataFormatError(f"{name}: looks like UTF-16 text; convert it to UTF-8 first")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise DataFormatError(f"{name}: byte {nul}: NUL byte, this looks like a binary file, not a text dump")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{name}: byte {exc.start}: not UTF-8; convert the file to UTF-8") from None
+
+
+def split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Split text into line texts and their line ends (``\\n``, ``\\r\\n``, ``\\r``).
+
+    Only these three count as line ends; other characters that Python's
+    ``str.splitlines`` would split on (form feed, U+2028, ...) stay inside the
+    line's text.
+    """
+    if not text:
+        return [], []
+    parts = _LINE_END.split(text)
+    lines, ends = parts[0::2], parts[1::2] + [""]
+    if lines[-1] == "":  # text ended with a line end: no further line
+        lines.pop()
+        ends.pop()
+    return lines, ends
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a file, or standard input for ``-``, as bytes."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataFormatError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def display_name(path: str | Path) -> str:
+    return STDIN_NAME if str(path) == "-" else str(path)
+
+
+def read_dump(path: str | Path) -> Document:
+    """Read one dump (a path, or ``-`` for standard input) into a Document."""
+    name = display_name(path)
+    text = decode_dump(read_bytes(path), name)
+    lines, ends = split_lines(text)
+    return Document(name=name, lines=tuple(lines), line_ends=tuple(ends))
+
+
+def parse_labelled(text: str, name: str) -> Document:
+    """Parse the labelled format: ``label<TAB>text`` per non-blank line."""
+    lines, ends = split_lines(text)
+    texts: list[str] = []
+    labels: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if is_blank(line):
+            texts.append(line)
+            continue
+        label, tab, rest = line.partition("\t")
+        if not tab:
+            raise DataFormatError(f"{name}:{number}: no tab; a labelled line is 'label<TAB>text'")
+        try:
+            labels.append(parse_label(label))
+        except DataFormatError as exc:
+            raise DataFormatError(f"{name}:{number}: {exc}") from None
+        if is_blank(rest):
+            raise DataFormatError(f"{name}:{number}: label '{label}' has no text after the tab")
+        texts.append(rest)
+    return Document(name=name, lines=tuple(texts), line_ends=tuple(ends), labels=tuple(labels))
+
+
+def read_labelled(path: str | Path, site: str | None = None) -> Document:
+    """Read one labelled file (``*.tsv``) into a Document carrying labels."""
+    name = display_name(path)
+    doc = parse_labelled(decode_dump(read_bytes(path), name), name)
+    if site is not None:
+        doc = Document(doc.name, doc.lines, doc.line_ends, doc.labels, site=site)
+    return doc
+
+
+def expand_inputs(inputs: Iterable[str | Path], suffix: str) -> list[str | Path]:
+    """Files as given, directories replaced by their ``*suffix`` files (recursive, sorted)."""
+    paths: list[str | Path] = []
+    for item in inputs:
+        if str(item) == "-":
+            paths.append("-")
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
+            if not found:
+                raise DataFormatError(f"{path}: directory holds no {suffix} files")
+            paths.extend(found)
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise DataFormatError(f"{path}: no such file or directory")
+    return paths
+
+
+def read_manifest(path: str | Path) -> dict[str, str]:
+    """Read a manifest ``name<TAB>site[<TAB>url]`` into {file stem: site}."""
+    name = display_name(path)
+    text = decode_dump(read_bytes(path), name)
+    sites: dict[str, str] = {}
+    for number, line in enumerate(split_lines(text)[0], start=1):
+        if is_blank(line):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0] or not fields[1]:
+            raise DataFormatError(f"{name}:{number}: a manifest line is 'name<TAB>site[<TAB>url]'")
+        sites[fields[0]] = fields[1]
+    return sites
+
+
+def read_labelled_corpus(
+    inputs: Iterable[str | Path], manifests: Sequence[str | Path] = ()
+) -> list[Document]:
+    """Read labelled files and directories; a document's site comes from the
+    manifests (by file stem) when listed there."""
+    sites: dict[str, str] = {}
+    for manifest in manifests:
+        sites.update(read_manifest(manifest))
+    docs = []
+    for path in expand_inputs(inputs, LABELLED_SUFFIX):
+        stem = Path(path).stem if str(path) != "-" else STDIN_NAME
+        docs.append(read_labelled(path, site=sites.get(stem)))
+    return docs
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _end(ending: str) -> str:
+    return ending or "\n"
+
+
+def format_tsv(doc: Document, labels: Sequence[str], keep: Sequence[str] | None = None) -> str:
+    """The labelled format: ``label<TAB>text`` per non-blank line, blank lines as they were.
+
+    With ``keep``, only units whose label is in it are written (blank lines stay).
+    """
+    out: list[str] = []
+    unit_label = dict(zip(doc.unit_index.tolist(), labels))
+    for i, (text, ending) in enumerate(zip(doc.lines, doc.line_ends)):
+        label = unit_label.get(i)
+        if label is None:
+            out.append(text + _end(ending))
+        elif keep is None or label in keep:
+            out.append(f"{label}\t{text}{_end(ending)}")
+    return "".join(out)
+
+
+def format_text(doc: Document, labels: Sequence[str], keep: Sequence[str]) -> str:
+    """Just the kept lines' text, with one blank line where the dump had
+    blank lines between kept lines (a clean article)."""
+    kept = [i for i, label in zip(doc.unit_index.tolist(), labels) if label in keep]
+    out: list[str] = []
+    for n, i in enumerate(kept):
+        if n and any(is_blank(line) for line in doc.lines[kept[n - 1] + 1 : i]):
+            out.append("\n")
+        out.append(doc.lines[i] + _end(doc.line_ends[i]))
+    return "".join(out)
+
+
+def format_jsonl(
+    doc: Document,
+    labels: Sequence[str],
+    probabilities: np.ndarray,
+    keep: Sequence[str] | None = None,
+) -> str:
+    """One JSON object per non-blank line: document, line number, label, probabilities, text."""
+    out: list[str] = []
+    for i, label, proba in zip(doc.unit_index.tolist(), labels, probabilities):
+        if keep is not None and label not in keep:
+            continue
+        record = {
+            "doc": doc.name,
+            "line": i + 1,
+            "label": label,
+            "proba": {name: round(float(p), 4) for name, p in zip(LABELS, proba)},
+            "text": doc.lines[i],
+        }
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(out)
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """Open ``path`` for writing through a temporary file in the same folder,
+    renamed into place only when the block finishes without error, so an
+    interrupted write never leaves a partial file or spoils an existing one."""
+    path = Path(path)
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        )
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,49 @@
+"""The five line labels and their parsing."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .errors import DataFormatError
+
+
+class Label(str, Enum):
+    """What a line is doing on the page (see LABELS.md)."""
+
+    BODY = "body"
+    HEADLINE = "headline"
+    CAPTION = "caption"
+    TEASER = "teaser"
+    CHROME = "chrome"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Label names in the fixed order used for probability columns and reports.
+LABELS: tuple[str, ...] = tuple(label.value for label in Label)
+
+#: Labels that make up the main article (what the turku corpus calls main text).
+CONTENT_LABELS: tuple[str, ...] = ("body", "headline", "caption")
+
+
+def parse_label(name: str) -> str:
+    """Return ``name`` if it is one of the five labels, else raise DataFormatError.
+
+    Labels are exact and lower-case: a hand-edited ``Body`` or `` body`` is
+    refused rather than guessed at, so a typo never silently becomes data.
+    """
+    if name in LABELS:
+        return name
+    hint = ""
+    if name.strip().lower() in LABELS:
+        hint = f" (write it as '{name.strip().lower()}': labels are lower-case, without spaces)"
+    raise DataFormatError(f"unknown label {name!r}{hint}; expected one of {', '.join(LABELS)}")
+
+
+def parse_label_list(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated label list such as ``"body,headline"``."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise DataFormatError("empty label list; give labels such as 'body,headline'")
+    return tuple(parse_label(name) for name in names)

@@ -1,0 +1,354 @@
+"""The line classifier: a scikit-learn estimator over documents, and its files.
+
+Two passes, as in jusText's classify-then-revise idea:
+
+1. A fast linear model over hashed word n-grams of each line and its scaled
+   layout features (length, punctuation, position, cues, and the same of its
+   neighbours) gives first label probabilities.
+2. A gradient-boosted tree model revises each line's label from its layout
+   features and the first pass's probabilities of the line, of the lines
+   around it and of the whole page.
+
+The second pass is trained on out-of-fold first-pass probabilities (folds
+grouped by site), so it learns how far to trust them on unseen pages rather
+than on pages the first pass has memorised.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+
+import joblib
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from .document import Document
+from .errors import DataFormatError, ModelFileError
+from .features import DEFAULT_CONTEXT, densest_run, document_features, shift
+from .io import atomic_writer
+from .labels import LABELS
+
+logger = logging.getLogger(__name__)
+
+#: Written into every model file; bumped when the file layout changes.
+MODEL_FORMAT = "lineclf-model"
+MODEL_PROTOCOL = 1
+#: Hash space of the word n-gram features.
+DEFAULT_HASH_FEATURES = 2**18
+#: Neighbour offsets whose first-pass probabilities the second pass sees.
+SECOND_PASS_CONTEXT = (-3, -2, -1, 1, 2, 3)
+DEFAULT_MODEL_NAME = "default.joblib"
+
+
+class LineClassifier(ClassifierMixin, BaseEstimator):
+    """Label each non-blank line of a document.
+
+    ``fit`` takes a list of :class:`Document` and one label sequence per
+    document (taken from the documents' own ``labels`` when omitted);
+    ``predict`` and ``predict_proba`` return one array per document.
+
+    Parameters
+    ----------
+    context : neighbour offsets whose features each line also sees.
+    hash_features : size of the hashed word n-gram space.
+    alpha : regularisation of the first-pass linear model.
+    max_iter, learning_rate, max_leaf_nodes, l2_regularization :
+        of the gradient-boosted tree models.
+    class_weight_power : labels are weighted by (largest count / count) to this
+        power: 0 ignores imbalance, 1 fully balances the labels.
+    second_pass : whether the tree model sees first-pass probabilities (else
+        it works from layout features alone).
+    inner_folds : folds for the out-of-fold first-pass probabilities.
+    random_state : seed of the tree models.
+    """
+
+    def __init__(
+        self,
+        context: tuple[int, ...] = DEFAULT_CONTEXT,
+        hash_features: int = DEFAULT_HASH_FEATURES,
+        alpha: float = 2e-5,
+        max_iter: int = 200,
+        learning_rate: float = 0.1,
+        max_leaf_nodes: int = 31,
+        l2_regularization: float = 1.0,
+        class_weight_power: float = 0.5,
+        second_pass: bool = True,
+        inner_folds: int = 3,
+        random_state: int = 0,
+    ):
+        self.context = context
+        self.hash_features = hash_features
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2_regularization = l2_regularization
+        self.class_weight_power = class_weight_power
+        self.second_pass = second_pass
+        self.inner_folds = inner_folds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ building blocks
+
+    def _vectorizer(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            n_features=self.hash_features,
+            ngram_range=(1, 2),
+            alternate_sign=False,
+            lowercase=True,
+            norm="l2",
+        )
+
+    def _linear_model(self) -> SGDClassifier:
+        return SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=1e-4, random_state=self.random_state)
+
+    def _tree_model(self) -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            l2_regularization=self.l2_regularization,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+
+    def _sample_weight(self, y: np.ndarray) -> np.ndarray:
+        counts = np.bincount(y, minlength=len(LABELS)).astype(float)
+        weight = (counts.max() / np.maximum(counts, 1)) ** self.class_weight_power
+        return weight[y]
+
+    def _layout(self, documents: Sequence[Document]) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+        """Layout features, hashed text and the unit offset of each document."""
+        sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(sizes)))
+        dense = [document_features(doc, self.context) for doc in documents]
+        texts = [text for doc in documents for text in doc.units]
+        X = np.vstack(dense) if dense else np.zeros((0, 0), dtype=np.float32)
+        return X, self._vectorizer().transform(texts), offsets
+
+    def _linear_input(self, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
+        return sparse.hstack([T, sparse.csr_matrix(self.scaler_.transform(X))], format="csr")
+
+    def _oof(
+        self,
+        make_model: Callable[[], BaseEstimator],
+        X,
+        y: np.ndarray,
+        groups: np.ndarray,
+        weight: np.ndarray | None,
+    ) -> np.ndarray:
+        """Out-of-fold probabilities of a fresh model per fold (grouped folds)."""
+        n_splits = min(self.inner_folds, len(np.unique(groups)))
+        proba = np.zeros((len(y), len(LABELS)))
+        if n_splits < 2:
+            return proba + 1.0 / len(LABELS)
+        for train, test in GroupKFold(n_splits=n_splits).split(X, y, groups):
+            model = _fit(make_model(), X[train], y[train], None if weight is None else weight[train])
+            proba[test] = _proba(model, X[test])
+        return proba
+
+    # ------------------------------------------------------------------ estimator API
+
+    def fit(self, documents: Sequence[Document], labels=None, groups=None) -> "LineClassifier":
+        """Learn from labelled documents. ``groups`` (one per document, e.g. the
+        site) keeps related pages in the same inner fold; by default each
+        document's site, or its name."""
+        documents = list(documents)
+        if labels is None:
+            missing = [doc.name for doc in documents if doc.labels is None]
+            if missing:
+                raise DataFormatError(f"{missing[0]}: document has no labels to learn from")
+            labels = [doc.labels for doc in documents]
+        y = _encode(labels)
+        if len(y) == 0:
+            raise DataFormatError("no labelled lines to learn from")
+        if groups is None:
+            groups = [doc.site or doc.name for doc in documents]
+        unit_groups = np.repeat(np.asarray(groups, dtype=object), [doc.n_units for doc in documents])
+        unit_groups = np.unique(unit_groups.astype(str), return_inverse=True)[1]
+
+        X, T, offsets = self._layout(documents)
+        weight = self._sample_weight(y)
+        logger.info("fitting on %d lines of %d documents", len(y), len(documents))
+
+        self.scaler_ = StandardScaler().fit(X)
+        L = self._linear_input(X, T)
+        self.linear_model_ = _fit(self._linear_model(), L, y, weight)
+        if self.second_pass:
+            first = self._oof(self._linear_model, L, y, unit_groups, weight)
+            X = np.hstack([X, _revision_features(first, offsets)])
+        self.tree_model_ = _fit(self._tree_model(), X, y, weight)
+        self.classes_ = np.array(LABELS)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, documents: Sequence[Document]) -> list[np.ndarray]:
+        """Per document, an ``(n_lines, 5)`` array of label probabilities (columns in LABELS order)."""
+        check_is_fitted(self, "tree_model_")
+        documents = list(documents)
+        if not documents:
+            return []
+        X, T, offsets = self._layout(documents)
+        if len(X) == 0:
+            return [np.zeros((0, len(LABELS))) for _ in documents]
+        if self.second_pass:
+            first = _proba(self.linear_model_, self._linear_input(X, T))
+            X = np.hstack([X, _revision_features(first, offsets)])
+        proba = _proba(self.tree_model_, X)
+        return [proba[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+    def predict(self, documents: Sequence[Document]) -> list[np.ndarray]:
+        """Per document, an array of label names, one per non-blank line."""
+        return [self.classes_[p.argmax(axis=1)] for p in self.predict_proba(documents)]
+
+    def score(self, documents, labels=None, sample_weight=None) -> float:
+        """Line-weighted accuracy over all documents."""
+        if labels is None:
+            labels = [doc.labels for doc in documents]
+        predicted = np.concatenate([np.asarray(p) for p in self.predict(documents)] or [[]])
+        expected = np.concatenate([np.asarray(lab) for lab in labels] or [[]])
+        return float(np.mean(predicted == expected)) if len(expected) else 0.0
+
+
+def _encode(labels) -> np.ndarray:
+    index = {name: i for i, name in enumerate(LABELS)}
+    return np.array([index[label] for seq in labels for label in seq], dtype=np.int64)
+
+
+def _fit(model, X, y, weight):
+    if weight is None:
+        return model.fit(X, y)
+    return model.fit(X, y, sample_weight=weight)
+
+
+def _proba(model, X) -> np.ndarray:
+    """Probabilities in LABELS order, whatever labels the model saw in training."""
+    out = np.zeros((X.shape[0], len(LABELS)))
+    out[:, model.classes_] = model.predict_proba(X)
+    return out
+
+
+def _revision_features(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """What the second pass sees of the first: the line's and its neighbours' probabilities, the
+    page's label mix, and where the line lies relative to the page's most
+    body-like run of lines."""
+    blocks = []
+    body = LABELS.index("body")
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        part = proba[a:b]
+        n = len(part)
+        index = np.arange(n)
+        page_mix = np.broadcast_to(part.mean(axis=0), part.shape)
+        start, end = densest_run(part[:, body] > 0.5, part[:, body])
+        if start >= 0:
+            where = np.column_stack(
+                [np.log1p(np.maximum(start - index, 0)), np.log1p(np.maximum(index - end, 0)),
+                 ((index >= start) & (index <= end)).astype(float)]
+            )
+        else:
+            where = np.zeros((n, 3))
+        blocks.append(np.hstack([part] + [shift(part, k) for k in SECOND_PASS_CONTEXT] + [page_mix, where]))
+    return np.vstack(blocks)
+
+
+# ---------------------------------------------------------------------- files
+
+
+def default_model_path() -> Path:
+    """The shipped model: inside the installed package, or in models/ of a checkout."""
+    packaged = resources.files("lineclf").joinpath("models", DEFAULT_MODEL_NAME)
+    if packaged.is_file():
+        return Path(str(packaged))
+    # an editable install or a plain checkout: the repository's models/ folder
+    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
+
+
+def save_model(model: LineClassifier, path: str | Path, metadata: dict | None = None) -> Path:
+    """Write a fitted model with its metadata (atomically: temp file, then rename)."""
+    import sklearn
+
+    check_is_fitted(model, "tree_model_")
+    bundle = {
+        "format": MODEL_FORMAT,
+        "protocol": MODEL_PROTOCOL,
+        "lineclf_version": __version__,
+        "sklearn_version": sklearn.__version__,
+        "labels": list(LABELS),
+        "params": model.get_params(),
+        "metadata": dict(metadata or {}),
+        "estimator": model,
+    }
+    path = Path(path)
+    with atomic_writer(path) as handle:
+        joblib.dump(bundle, handle, compress=3)
+    return path
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
+
+
+def load_bundle(path: str | Path | None = None) -> dict:
+    """Load a model file's bundle (estimator and metadata), checking what it is.
+
+    Loading runs code from the file (it is a pickle): load only files you trust.
+    """
+    import sklearn
+
+    path = Path(path) if path is not None else default_model_path()
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with open(path, "rb") as handle:
+            bundle = joblib.load(handle)
+    except Exception as exc:  # joblib/pickle raise many kinds for damaged files
+        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}); retrain it or give another --model") from None
+    if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{path}: not a lineclf model file")
+    if bundle.get("protocol") != MODEL_PROTOCOL:
+        raise ModelFileError(
+            f"{path}: model file protocol {bundle.get('protocol')} is not {MODEL_PROTOCOL}; "
+            f"it was written by lineclf {bundle.get('lineclf_version')}, retrain it with this version"
+        )
+    if _minor(bundle.get("sklearn_version", "")) != _minor(sklearn.__version__):
+        raise ModelFileError(
+            f"{path}: written with scikit-learn {bundle.get('sklearn_version')}, this is {sklearn.__version__}; "
+            f"install scikit-learn=={bundle.get('sklearn_version')} or retrain the model"
+        )
+    if list(bundle.get("labels", [])) != list(LABELS) or not isinstance(bundle.get("estimator"), LineClassifier):
+        raise ModelFileError(f"{path}: model file does not hold a lineclf classifier for labels {', '.join(LABELS)}")
+    return bundle
+
+
+def load_model(path: str | Path | None = None) -> LineClassifier:
+    """Load a model file (the shipped default model when ``path`` is None)."""
+    return load_bundle(path)["estimator"]
+
+
+def predict_documents(model: LineClassifier, documents: Sequence[Document]):
+    """Yield ``(document, labels, probabilities)`` for each document."""
+    documents = list(documents)
+    for doc, proba in zip(documents, model.predict_proba(documents)):
+        yield doc, model.classes_[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=str), proba
+
+
+__all__ = [
+    "LineClassifier",
+    "default_model_path",
+    "load_bundle",
+    "load_model",
+    "predict_documents",
+    "save_model",
+]
+
