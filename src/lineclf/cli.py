@@ -82,6 +82,14 @@ def _command(func):
     return wrapper
 
 
+def _existing_or_dash(paths: list[Path]) -> list[Path]:
+    # click's own exists=True/allow_dash=True check fails on Path("-") in this typer
+    for path in paths:
+        if str(path) != "-" and not path.exists():
+            raise typer.BadParameter(f"path {str(path)!r} does not exist.")
+    return paths
+
+
 def _write_stdout(text: str) -> None:
     sys.stdout.buffer.write(text.encode("utf-8")) if hasattr(sys.stdout, "buffer") else sys.stdout.write(text)
 
@@ -144,7 +152,7 @@ def evaluate(
 def predict(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Dump files, directories of *.txt dumps, or - for standard input.", exists=True, allow_dash=True),
+        typer.Argument(help="Dump files, directories of *.txt dumps, or - for standard input.", callback=_existing_or_dash),
     ],
     model: ModelOption = None,
     out_dir: Annotated[

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -36,15 +36,20 @@ _TERMINAL = ".!?…"
 _QUOTES = "\"'“”„«»‘’‚‹›"
 _SEPARATORS = "|•·›»/>\\–—"
 
+# Patterns run over a whole document joined by newlines: their spaces must not
+# match a newline, or a match would span two lines.
+_SP = r"[^\S\n]"
 _DATE = re.compile(
-    r"\b\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
-    r"|\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
-    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\.?\s+\d{1,4}\b"
-    r"|\b\d{1,2}\.?\s+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?\s+\d{4}\b",
+    (
+        r"\b\d{1,2}\._?\d{1,2}\._?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+        r"|\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
+        r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\.?_+\d{1,4}\b"
+        r"|\b\d{1,2}\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b"
+    ).replace("_", _SP),
     re.IGNORECASE,
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
-_URL = re.compile(r"https?://|www\.|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +91,7 @@ def load_cues(name: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def _cue_pattern(name: str) -> re.Pattern:
-    alternatives = sorted((re.escape(c).replace(r"\ ", r"\s+") for c in load_cues(name)), key=len, reverse=True)
+    alternatives = sorted((re.escape(c).replace(r"\ ", _SP + "+") for c in load_cues(name)), key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
@@ -111,6 +116,21 @@ class _Chars:
             flags[starts[1:] - 1] = 0  # the joining newlines belong to no line
         return cls(text, codes, flags, starts, lengths)
 
+    @cached_property
+    def visible(self) -> np.ndarray:
+        """Characters that are neither whitespace nor the joining newlines."""
+        return (self.flags > 0) & ((self.flags & _SPACE) == 0)
+
+    @cached_property
+    def word_starts(self) -> np.ndarray:
+        """Visible characters that follow whitespace or start a line."""
+        return self.visible & np.concatenate(([True], ~self.visible[:-1]))
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        """Whitespace-separated words per line."""
+        return self.per_line(self.word_starts)
+
     def per_line(self, values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values.astype(np.int64), self.starts)
 
@@ -127,10 +147,7 @@ class _Chars:
 
 def length_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
     """How long a line is: characters, words, mean word length."""
-    space = (chars.flags & _SPACE) > 0
-    nonspace = ~space & (chars.flags > 0)
-    prev_space = np.concatenate(([True], space[:-1] | (chars.flags[:-1] == 0)))
-    words = chars.per_line(nonspace & prev_space)
+    words = chars.words
     alnum = chars.per_line((chars.flags & (_LETTER | _DIGIT)) > 0)
     cols = [
         np.log1p(chars.lengths),
@@ -148,10 +165,8 @@ def punctuation_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list
     n = np.maximum(chars.lengths, 1).astype(float)
     letters = chars.per_line((f & _LETTER) > 0)
     space = (f & _SPACE) > 0
-    visible = (f > 0) & ~space
-    prev_space = np.concatenate(([True], space[:-1] | (f[:-1] == 0)))
-    word_start = visible & prev_space
-    words = np.maximum(chars.per_line(word_start), 1)
+    visible, word_start = chars.visible, chars.word_starts
+    words = np.maximum(chars.words, 1)
     titled = chars.per_line(word_start & ((f & _UPPER) > 0))
     lowered = chars.per_line(word_start & ((f & _LOWER) > 0))
 
@@ -256,9 +271,8 @@ def position_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[st
     block_start = np.searchsorted(block, block, side="left")
     cum_chars = np.cumsum(chars.lengths) - chars.lengths
 
-    words = np.log1p(chars.per_line(((chars.flags & _SPACE) == 0) & (chars.flags > 0)))
-    is_long = length_features(doc, chars)[0][:, 3] > 0
-    start, end = densest_run(is_long, np.expm1(words))
+    is_long = chars.words >= LONG_LINE_WORDS
+    start, end = densest_run(is_long, chars.words.astype(float))
     cols = {
         "rel_pos": index / max(n - 1, 1),
         "log_pos": np.log1p(index),

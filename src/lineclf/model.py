@@ -111,7 +111,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _linear_model(self) -> SGDClassifier:
-        return SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=1e-4, random_state=self.random_state)
+        return SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=50, tol=1e-3, random_state=self.random_state)
 
     def _tree_model(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
@@ -134,8 +134,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         offsets = np.concatenate(([0], np.cumsum(sizes)))
         dense = [document_features(doc, self.context) for doc in documents]
         texts = [text for doc in documents for text in doc.units]
-        X = np.vstack(dense) if dense else np.zeros((0, 0), dtype=np.float32)
-        return X, self._vectorizer().transform(texts), offsets
+        X = np.vstack(dense)
+        # HashingVectorizer cannot transform an empty list
+        T = self._vectorizer().transform(texts) if texts else sparse.csr_matrix((0, self.hash_features))
+        return X, T, offsets
 
     def _linear_input(self, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
         return sparse.hstack([T, sparse.csr_matrix(self.scaler_.transform(X))], format="csr")
@@ -249,6 +251,9 @@ def _revision_features(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         part = proba[a:b]
         n = len(part)
         index = np.arange(n)
+        if n == 0:
+            blocks.append(np.zeros((0, len(LABELS) * (2 + len(SECOND_PASS_CONTEXT)) + 3)))
+            continue
         page_mix = np.broadcast_to(part.mean(axis=0), part.shape)
         start, end = densest_run(part[:, body] > 0.5, part[:, body])
         if start >= 0:

@@ -31,10 +31,6 @@ def plan_outputs(
     before anything is written when two inputs would share an output, an
     output would replace an input, or (without ``overwrite``) an output exists."""
     paths = expand_inputs(inputs, DUMP_SUFFIX)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create output folder: {exc.strerror}") from None
     targets: dict[str, Path] = {}
     claimed: dict[Path, str] = {}
     resolved_inputs = {Path(p).resolve() for p in paths if str(p) != "-"}
@@ -50,6 +46,10 @@ def plan_outputs(
             raise UsageError(f"{target}: exists; pass --overwrite to replace it, or choose another --out-dir")
         claimed[key] = str(path)
         targets[str(path)] = target
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create output folder: {exc.strerror}") from None
     return targets
 
 

@@ -40,8 +40,11 @@ def train_model(
     """
     estimator = estimator if estimator is not None else LineClassifier()
     sources: dict[str, list] = {}
-    for item in data:
-        sources[Path(item).name or str(item)] = read_labelled_corpus([item], manifests)
+    names = [Path(item).name or str(item) for item in data]
+    for name, item in zip(names, data):
+        # a folder name stands for its data unless two DATA share it
+        key = name if names.count(name) == 1 else str(item)
+        sources[key] = read_labelled_corpus([item], manifests)
     documents = [doc for docs in sources.values() for doc in docs]
     groups = document_groups(documents)
     grouped_by = "site" if any(doc.site for doc in documents) else "file"

@@ -1,0 +1,245 @@
+"""Per-line features on small hand-made dumps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lineclf.document import Document
+from lineclf.features import (
+    DEFAULT_CONTEXT,
+    densest_run,
+    document_features,
+    feature_names,
+    line_features,
+    shift,
+    with_context,
+)
+
+SENTENCE = "This is a complete sentence with enough words to count as long text."
+
+
+def features_of(lines: list[str]) -> dict[str, np.ndarray]:
+    """Own-line features of a document built from ``lines``, by column name."""
+    values, names = line_features(Document.from_lines(lines))
+    return {name: values[:, k] for k, name in enumerate(names)}
+
+
+AWKWARD_PAGES = {
+    "one-line": ["A sentence."],
+    "blank-and-spaces": ["", "  Home  ", "", "", "\u00a0Text\u00a0with\u00a0nbsp\u00a0", ""],
+    "symbols-only": ["|", "»", "©", "...", "—"],
+    "astral-and-controls": ["Emoji 😀 line", "\u200bzero width", "x\x0cy\u2028z", "\ufeffBOM"],
+    "digits-and-urls": ["12.03.2024 10:45", "www.example.com", "mail@example.org", "1234567890"],
+    "mixed": ["Home", "", SENTENCE, SENTENCE, "", "Impressum", "Home"],
+}
+
+
+@pytest.mark.parametrize("page", sorted(AWKWARD_PAGES))
+def test_document_features_shape_and_finite(page):
+    doc = Document.from_lines(AWKWARD_PAGES[page])
+    X = document_features(doc)
+    assert X.shape == (doc.n_units, len(feature_names()))
+    assert np.isfinite(X).all()
+
+
+@pytest.mark.parametrize("page", sorted(AWKWARD_PAGES))
+def test_line_features_names_match_columns(page):
+    values, names = line_features(Document.from_lines(AWKWARD_PAGES[page]))
+    assert names == feature_names(())
+    assert values.shape[1] == len(names) == len(set(names))
+
+
+def test_feature_names_with_context():
+    own = feature_names(())
+    names = feature_names(DEFAULT_CONTEXT)
+    assert names[: len(own)] == own
+    assert len(names) == len(own) * (1 + len(DEFAULT_CONTEXT)) + len(DEFAULT_CONTEXT)
+    assert "ends_terminal@-1" in names and "exists@+2" in names
+
+
+def test_empty_document_gives_zero_rows():
+    doc = Document.from_lines([])
+    assert document_features(doc).shape == (0, len(feature_names()))
+    assert line_features(doc)[0].shape == (0, len(feature_names(())))
+
+
+def test_blank_only_document_gives_zero_rows():
+    doc = Document.from_lines(["", "   ", "\t"])
+    assert document_features(doc).shape == (0, len(feature_names()))
+
+
+def test_ends_terminal():
+    f = features_of(["A sentence.", "Home", "Really?", "Wait!", "Trailing space.  "])
+    assert f["ends_terminal"].tolist() == [1, 0, 1, 1, 1]
+    assert f["ends_period"].tolist() == [1, 0, 0, 0, 1]
+
+
+def test_starts_upper_and_lower():
+    f = features_of(["Upper start", "lower start", "3 digits"])
+    assert f["starts_upper"].tolist() == [1, 0, 0]
+    assert f["starts_lower"].tolist() == [0, 1, 0]
+    assert f["starts_digit"].tolist() == [0, 0, 1]
+
+
+def test_long_and_short_lines():
+    f = features_of([SENTENCE, "Home", "Two words"])
+    assert f["long"].tolist() == [1, 0, 0]
+    assert f["short"].tolist() == [0, 1, 1]
+    assert f["log_words"][1] == pytest.approx(np.log1p(1))
+    assert f["log_words"][2] == pytest.approx(np.log1p(2))
+    assert f["log_chars"][1] == pytest.approx(np.log1p(4))
+
+
+def test_repeats_counts_other_copies_of_a_line():
+    f = features_of(["Home", "Unique line", "home ", "Other", "Home"])
+    assert f["repeats"][0] > 0 and f["repeats"][4] > 0
+    assert f["repeats"][0] == pytest.approx(np.log1p(2))  # two other copies (case and spaces ignored)
+    assert f["repeats"][1] == 0
+    assert f["first_occurrence"].tolist() == [1, 1, 0, 1, 0]
+
+
+def test_repeat_near_sees_title_snippet_title():
+    f = features_of(["A title", "Its snippet text", "A title", "Far away"])
+    assert f["repeat_near"].tolist() == [1, 0, 1, 0]
+
+
+def test_blank_before_and_after():
+    f = features_of(["First", "", "Second", "", "", "", "Third", "Fourth", ""])
+    assert f["blank_before"].tolist() == [0, 1, 2, 0]  # capped at 2
+    assert f["blank_after"].tolist() == [1, 2, 0, 1]
+
+
+def test_blank_lines_change_features_only_through_layout():
+    tight = features_of(["Home", "Text line."])
+    spaced = features_of(["Home", "", "Text line."])
+    assert spaced["blank_before"][1] == 1 and tight["blank_before"][1] == 0
+    assert spaced["ends_terminal"].tolist() == tight["ends_terminal"].tolist()
+
+
+@pytest.mark.parametrize("text", ["Impressum", "Home", "home", "IMPRESSUM"])
+def test_chrome_cues(text):
+    f = features_of([text, SENTENCE])
+    assert f["cue_chrome"][0] >= 1
+    assert f["cue_chrome_share"][0] == pytest.approx(1.0)
+    assert f["cue_chrome"][1] == 0
+
+
+def test_cue_is_matched_as_a_whole_word():
+    f = features_of(["Homeland security", "Homepage"])
+    assert f["cue_chrome"].tolist() == [0, 0]
+
+
+def test_dates_times_and_urls():
+    f = features_of(["Am 12.03.2024 um 10:45 Uhr", "Visit www.example.com now", "Plain words only"])
+    assert f["dates"].tolist() == [1, 0, 0]
+    assert f["times"].tolist() == [1, 0, 0]
+    assert f["urls"][1] >= 1
+    assert f["urls"][[0, 2]].tolist() == [0, 0]
+
+
+def test_position_features():
+    f = features_of(["a", "b", "c", "d", "e"])
+    assert f["rel_pos"].tolist() == pytest.approx([0, 0.25, 0.5, 0.75, 1])
+    assert f["log_doc_units"] == pytest.approx(np.full(5, np.log1p(5)))
+
+
+def test_in_main_marks_the_run_of_long_lines():
+    f = features_of(["Home", "News", SENTENCE, SENTENCE, SENTENCE, "Impressum"])
+    assert f["in_main"].tolist() == [0, 0, 1, 1, 1, 0]
+    assert f["before_main"][0] > f["before_main"][1] > 0
+    assert f["after_main"][5] > 0
+
+
+def test_no_long_lines_means_no_main_run():
+    f = features_of(["Home", "News", "Sport"])
+    assert f["in_main"].tolist() == [0, 0, 0]
+    assert f["before_main"].tolist() == [0, 0, 0]
+
+
+# --------------------------------------------------------------------------- features are per line
+
+
+def test_a_cue_split_over_two_lines_counts_for_neither():
+    # "mehr zum thema" is one section cue; here it is broken over two lines.
+    f = features_of(["Mehr zum", "Thema heute"])
+    assert f["cue_section"].tolist() == [0, 0]
+    assert (f["cue_section_share"] <= 1).all()
+
+
+def test_a_date_split_over_two_lines_counts_for_neither():
+    f = features_of(["Termine im Mai", "2020 war ein gutes Jahr."])
+    assert f["dates"].tolist() == [0, 0]
+
+
+def test_cue_shares_are_fractions_of_the_line():
+    f = features_of(["Mehr zum", "Thema", "Home", "Foto:", "dpa", "Privacy", "policy"])
+    shares = np.column_stack([f[f"cue_{name}_share"] for name in ("chrome", "caption", "section")])
+    assert ((shares >= 0) & (shares <= 1)).all(), shares
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_shift_moves_rows_and_fills_zeros():
+    values = np.arange(1, 5, dtype=float).reshape(4, 1)
+    assert shift(values, 1)[:, 0].tolist() == [2, 3, 4, 0]
+    assert shift(values, -2)[:, 0].tolist() == [0, 0, 1, 2]
+    assert shift(values, 0)[:, 0].tolist() == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("offset", [-10, -4, 4, 10])
+def test_shift_beyond_the_end_is_all_zero(offset):
+    values = np.ones((4, 2))
+    assert not shift(values, offset).any()
+
+
+def test_shift_does_not_modify_input():
+    values = np.arange(3.0)
+    shift(values, 1)
+    assert values.tolist() == [0, 1, 2]
+
+
+def test_with_context_appends_neighbours_and_existence():
+    values = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    out, names = with_context(values, ["a", "b"], (-1, 1))
+    assert names == ["a", "b", "a@-1", "b@-1", "exists@-1", "a@+1", "b@+1", "exists@+1"]
+    assert out.tolist() == [
+        [1, 10, 0, 0, 0, 2, 20, 1],
+        [2, 20, 1, 10, 1, 3, 30, 1],
+        [3, 30, 2, 20, 1, 0, 0, 0],
+    ]
+
+
+def test_with_context_no_offsets_is_identity():
+    values = np.arange(6.0).reshape(3, 2)
+    out, names = with_context(values, ["a", "b"], ())
+    assert names == ["a", "b"]
+    np.testing.assert_array_equal(out, values)
+
+
+def test_densest_run_without_long_lines():
+    assert densest_run(np.zeros(4, dtype=bool), np.ones(4)) == (-1, -1)
+    assert densest_run(np.zeros(0, dtype=bool), np.zeros(0)) == (-1, -1)
+
+
+def test_densest_run_finds_the_richest_run():
+    is_long = np.array([1, 0, 0, 0, 0, 1, 1, 0, 1, 0], dtype=bool)
+    weight = np.array([5, 1, 1, 1, 1, 10, 10, 1, 10, 1], dtype=float)
+    # bridging the four short lines (cost 16) to the first long line (5) does not pay;
+    # bridging one short line (cost 4) to gain 10 does.
+    assert densest_run(is_long, weight) == (5, 8)
+
+
+def test_densest_run_single_long_line():
+    is_long = np.array([0, 0, 1, 0], dtype=bool)
+    assert densest_run(is_long, np.full(4, 12.0)) == (2, 2)
+
+
+def test_short_lines_between_two_long_lines_split_the_main_run():
+    # Each long line has 14 words, so ten short lines between them cost
+    # 10 * SHORT_LINE_PENALTY = 40 > 14: the densest run is one long line
+    # ("long lines worth their words, others a penalty").
+    long_line = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    f = features_of([long_line] + ["Short"] * 10 + [long_line])
+    assert f["in_main"][1:11].tolist() == [0] * 10

@@ -1,0 +1,305 @@
+"""LineClassifier as a scikit-learn estimator, and model files."""
+
+from __future__ import annotations
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from conftest import SEED_TXT, synthetic_page, tiny_estimator
+from lineclf.document import Document
+from lineclf.errors import DataFormatError, ModelFileError
+from lineclf.io import read_dump
+from lineclf.labels import LABELS
+from lineclf.model import (
+    DEFAULT_MODEL_NAME,
+    LineClassifier,
+    default_model_path,
+    load_bundle,
+    load_model,
+    predict_documents,
+    save_model,
+)
+
+# --------------------------------------------------------------------------- estimator contract
+
+
+def test_get_params_returns_constructor_arguments():
+    params = tiny_estimator(alpha=1e-3, context=(-1, 1)).get_params()
+    assert params["max_iter"] == 15 and params["inner_folds"] == 2 and params["hash_features"] == 2**12
+    assert params["alpha"] == 1e-3 and params["context"] == (-1, 1)
+    assert set(params) == {
+        "context", "hash_features", "alpha", "max_iter", "learning_rate", "max_leaf_nodes",
+        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "random_state",
+    }
+
+
+def test_set_params_changes_params_and_returns_self():
+    model = LineClassifier()
+    assert model.set_params(max_iter=7, second_pass=False) is model
+    assert model.max_iter == 7 and model.second_pass is False
+
+
+def test_set_params_refuses_unknown_parameter():
+    with pytest.raises(ValueError):
+        LineClassifier().set_params(no_such_param=1)
+
+
+def test_clone_of_fitted_model_is_unfitted_with_equal_params(tiny_model):
+    copy = clone(tiny_model)
+    assert copy is not tiny_model
+    assert copy.get_params() == tiny_model.get_params()
+    assert not hasattr(copy, "tree_model_")
+    with pytest.raises(NotFittedError):
+        copy.predict_proba([Document.from_lines(["Home"])])
+
+
+def test_unfitted_model_refuses_to_predict():
+    with pytest.raises(NotFittedError):
+        LineClassifier().predict([Document.from_lines(["Home"])])
+
+
+def test_fit_returns_self_and_sets_trailing_underscore_attributes(training_docs):
+    model = tiny_estimator()
+    before = set(vars(model))
+    assert model.fit(training_docs) is model
+    learned = set(vars(model)) - before
+    assert {"tree_model_", "linear_model_", "scaler_", "classes_"} <= learned
+    assert all(name.endswith("_") for name in learned)
+    assert list(model.classes_) == list(LABELS)
+
+
+def test_fit_does_not_change_params(training_docs):
+    model = tiny_estimator()
+    params = model.get_params()
+    model.fit(training_docs)
+    assert model.get_params() == params
+
+
+def test_fit_is_deterministic(training_docs):
+    doc = read_dump(SEED_TXT)
+    first = tiny_estimator().fit(training_docs).predict_proba([doc])[0]
+    second = tiny_estimator().fit(training_docs).predict_proba([doc])[0]
+    np.testing.assert_array_equal(first, second)
+
+
+def test_fit_with_explicit_labels_and_groups(training_docs):
+    unlabelled = [Document(d.name, d.lines, d.line_ends) for d in training_docs]
+    labels = [d.labels for d in training_docs]
+    model = tiny_estimator().fit(unlabelled, labels, groups=[d.site or d.name for d in training_docs])
+    assert len(model.predict(unlabelled)) == len(training_docs)
+
+
+def test_fit_without_second_pass(training_docs):
+    model = tiny_estimator(second_pass=False).fit(training_docs)
+    proba = model.predict_proba(training_docs[:1])[0]
+    assert proba.shape == (training_docs[0].n_units, len(LABELS))
+
+
+def test_fit_refuses_documents_without_labels():
+    with pytest.raises(DataFormatError, match="no labels"):
+        tiny_estimator().fit([Document.from_lines(["Home", "Text."], name="bare")])
+
+
+def test_fit_refuses_documents_without_lines():
+    with pytest.raises(DataFormatError, match="no labelled lines"):
+        tiny_estimator().fit([Document.from_lines(["", " "], labels=[])])
+
+
+def test_predict_gives_one_label_per_non_blank_line(tiny_model):
+    docs = [
+        read_dump(SEED_TXT),
+        Document.from_lines(["", "Home", "", "", "A sentence that is long enough to be body text here.", " "]),
+        Document.from_lines(["Only one line"]),
+    ]
+    predictions = tiny_model.predict(docs)
+    assert len(predictions) == len(docs)
+    for doc, labels in zip(docs, predictions):
+        assert len(labels) == doc.n_units
+        assert set(labels) <= set(LABELS)
+
+
+def test_predict_proba_rows_are_distributions(tiny_model, training_docs):
+    for proba in tiny_model.predict_proba(training_docs):
+        assert proba.shape[1] == len(LABELS)
+        assert np.all(proba >= 0)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_predict_labels_are_argmax_of_proba(tiny_model, training_docs):
+    for labels, proba in zip(tiny_model.predict(training_docs), tiny_model.predict_proba(training_docs)):
+        assert list(labels) == [LABELS[k] for k in proba.argmax(axis=1)]
+
+
+def test_predict_of_a_document_does_not_depend_on_its_batch(tiny_model, training_docs):
+    doc = read_dump(SEED_TXT)
+    alone = tiny_model.predict_proba([doc])[0]
+    batched = tiny_model.predict_proba(training_docs[:3] + [doc])[-1]
+    np.testing.assert_allclose(alone, batched)
+
+
+def test_tiny_model_learns_its_training_pages(tiny_model, training_docs):
+    assert tiny_model.score(training_docs) > 0.9
+
+
+def test_tiny_model_generalises_to_an_unseen_synthetic_page(tiny_model):
+    page = synthetic_page(9, "delta.example")
+    predicted = tiny_model.predict([page])[0]
+    assert np.mean(predicted == np.array(page.labels)) >= 0.8
+
+
+def test_predict_on_no_documents(tiny_model):
+    assert tiny_model.predict_proba([]) == []
+    assert tiny_model.predict([]) == []
+
+
+@pytest.mark.parametrize("lines", [[], ["", "  ", "\t"]], ids=["empty", "blank-only"])
+def test_predict_on_a_document_without_units(tiny_model, lines):
+    (proba,) = tiny_model.predict_proba([Document.from_lines(lines)])
+    assert proba.shape == (0, len(LABELS))
+    (labels,) = tiny_model.predict([Document.from_lines(lines)])
+    assert len(labels) == 0
+
+
+def test_predict_mixed_batch_with_an_empty_document(tiny_model):
+    doc = Document.from_lines(["Home", "", "Some sentence of text that goes on."])
+    empty = Document.from_lines([])
+    first, second = tiny_model.predict_proba([empty, doc])
+    assert first.shape == (0, len(LABELS))
+    np.testing.assert_allclose(second, tiny_model.predict_proba([doc])[0])
+
+
+def test_predict_documents_yields_document_labels_and_proba(tiny_model):
+    docs = [read_dump(SEED_TXT), Document.from_lines([""])]
+    results = list(predict_documents(tiny_model, docs))
+    assert [r[0] for r in results] == docs
+    assert len(results[0][1]) == 24 and results[0][2].shape == (24, 5)
+    assert len(results[1][1]) == 0
+
+
+def test_pickle_round_trip_gives_identical_proba(tiny_model, training_docs):
+    copy = pickle.loads(pickle.dumps(tiny_model))
+    for a, b in zip(tiny_model.predict_proba(training_docs), copy.predict_proba(training_docs)):
+        np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def test_save_and_load_model_round_trip(model_file, tiny_model, training_docs):
+    loaded = load_model(model_file)
+    assert isinstance(loaded, LineClassifier)
+    assert loaded.get_params() == tiny_model.get_params()
+    for a, b in zip(tiny_model.predict_proba(training_docs), loaded.predict_proba(training_docs)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_file_bundle_carries_metadata(model_file):
+    bundle = load_bundle(model_file)
+    assert bundle["metadata"] == {"purpose": "tests"}
+    assert bundle["labels"] == list(LABELS)
+    assert bundle["sklearn_version"] == sklearn.__version__
+    assert bundle["params"]["max_iter"] == 15
+
+
+def test_save_model_refuses_unfitted_model(tmp_path):
+    with pytest.raises(NotFittedError):
+        save_model(tiny_estimator(), tmp_path / "m.joblib")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_model_leaves_no_temporary_files(tmp_path, tiny_model):
+    path = save_model(tiny_model, tmp_path / "m.joblib")
+    assert path == tmp_path / "m.joblib"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.joblib"]
+
+
+def test_default_model_path_points_at_the_shipped_model():
+    path = default_model_path()
+    assert path.name == DEFAULT_MODEL_NAME
+    assert path.parent.name == "models"
+
+
+def test_load_model_missing_file(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "missing.joblib")
+
+
+def test_load_model_directory(tmp_path):
+    with pytest.raises(ModelFileError):
+        load_model(tmp_path)
+
+
+def test_load_model_truncated_file(tmp_path, model_file):
+    data = model_file.read_bytes()
+    path = tmp_path / "truncated.joblib"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("data", [b"", b"this is not a model\n", b"\x80\x05garbage", b"\x00" * 64])
+def test_load_model_non_joblib_file(tmp_path, data):
+    path = tmp_path / "junk.joblib"
+    path.write_bytes(data)
+    with pytest.raises(ModelFileError):
+        load_model(path)
+
+
+@pytest.mark.parametrize("content", [{"format": "something-else"}, {"a": 1}, [1, 2, 3], "model"])
+def test_load_model_joblib_file_holding_something_else(tmp_path, content):
+    path = tmp_path / "other.joblib"
+    joblib.dump(content, path)
+    with pytest.raises(ModelFileError, match="not a lineclf model file"):
+        load_model(path)
+
+
+def _altered_bundle(model_file, tmp_path, **changes):
+    bundle = joblib.load(model_file)
+    bundle.update(changes)
+    path = tmp_path / "altered.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
+def test_load_model_refuses_other_sklearn_version(tmp_path, model_file):
+    path = _altered_bundle(model_file, tmp_path, sklearn_version="0.24.2")
+    with pytest.raises(ModelFileError, match=r"scikit-learn 0\.24\.2"):
+        load_model(path)
+
+
+def test_load_model_accepts_other_sklearn_patch_release(tmp_path, model_file):
+    major, minor = sklearn.__version__.split(".")[:2]
+    path = _altered_bundle(model_file, tmp_path, sklearn_version=f"{major}.{minor}.99")
+    assert isinstance(load_model(path), LineClassifier)
+
+
+def test_load_model_refuses_other_protocol(tmp_path, model_file):
+    path = _altered_bundle(model_file, tmp_path, protocol=99)
+    with pytest.raises(ModelFileError, match="protocol 99"):
+        load_model(path)
+
+
+def test_load_model_refuses_other_labels(tmp_path, model_file):
+    path = _altered_bundle(model_file, tmp_path, labels=["good", "bad"])
+    with pytest.raises(ModelFileError, match="does not hold a lineclf classifier"):
+        load_model(path)
+
+
+def test_load_model_refuses_bundle_with_other_estimator(tmp_path, model_file):
+    path = _altered_bundle(model_file, tmp_path, estimator={"not": "a model"})
+    with pytest.raises(ModelFileError, match="does not hold a lineclf classifier"):
+        load_model(path)
+
+
+def test_model_file_errors_name_the_file(tmp_path):
+    path = tmp_path / "junk.joblib"
+    path.write_bytes(b"junk")
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value).startswith(str(path))

@@ -1,0 +1,25 @@
+"""The shipped default model on the German example page."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEED_TXT, labels_of_tsv_output, run_cli
+from lineclf.model import default_model_path
+
+
+@pytest.fixture(scope="module")
+def shipped_model():
+    path = default_model_path()
+    if not path.is_file():
+        pytest.skip(f"the default model {path} has not been trained and committed yet")
+    return path
+
+
+def test_default_model_labels_the_german_example(shipped_model, seed_doc):
+    result = run_cli("predict", SEED_TXT)  # no --model: the shipped one
+    assert result.exit_code == 0, (result.output, result.exception)
+    labels = labels_of_tsv_output(result.stdout_bytes.decode("utf-8"), SEED_TXT.read_text("utf-8"))
+    assert len(labels) == 24
+    agree = sum(a == b for a, b in zip(labels, seed_doc.labels))
+    assert agree >= 21, f"only {agree} of 24 labels agree with data/labels/seed-de.tsv: {labels}"

@@ -1,0 +1,90 @@
+"""train_model and predict_paths: the library calls behind `lineclf train` and `lineclf predict`."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from conftest import SEED_TXT, labels_of_tsv_output, synthetic_pages, tiny_estimator, write_bytes, write_labelled_dir
+from lineclf.errors import UsageError
+from lineclf.model import load_bundle
+from lineclf.predicting import plan_outputs, predict_paths
+from lineclf.training import train_model, write_json
+
+
+def test_train_model_without_folds_saves_metadata(tmp_path, labelled_dir, training_docs):
+    path = tmp_path / "m.joblib"
+    result = train_model([labelled_dir], path, folds=0, estimator=tiny_estimator())
+    assert result.reports == {} and result.folds == 0
+    metadata = load_bundle(path)["metadata"]
+    assert metadata["trained_on"] == {
+        "labelled": {"pages": len(training_docs), "lines": sum(d.n_units for d in training_docs)}
+    }
+    assert metadata["cross_validation"]["folds"] == 0
+
+
+def test_train_model_groups_folds_by_site_from_manifest(tmp_path):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "data", pages)
+    manifest = write_bytes(tmp_path, "m.tsv", "".join(f"{d.name}\t{d.site}\n" for d in pages).encode())
+    result = train_model([tmp_path / "data"], tmp_path / "m.joblib", [manifest], folds=5, estimator=tiny_estimator())
+    assert result.grouped_by == "site"
+    assert result.folds == 3  # three sites
+    assert result.reports["all"].confusion.sum() == sum(d.n_units for d in pages)
+
+
+def test_train_model_reports_each_data_argument(tmp_path):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "first", pages[:3])
+    write_labelled_dir(tmp_path / "second", pages[3:])
+    result = train_model([tmp_path / "first", tmp_path / "second"], tmp_path / "m.joblib", folds=2, estimator=tiny_estimator())
+    assert list(result.reports) == ["all", "first", "second"]
+    assert result.reports["first"].confusion.sum() == sum(d.n_units for d in pages[:3])
+    assert result.reports["second"].confusion.sum() == sum(d.n_units for d in pages[3:])
+
+
+def test_train_model_uses_every_data_argument_even_with_the_same_folder_name(tmp_path):
+    # e.g. `lineclf train corpus-a/labels corpus-b/labels`
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "a" / "labels", pages[:3])
+    write_labelled_dir(tmp_path / "b" / "labels", pages[3:])
+    path = tmp_path / "m.joblib"
+    train_model([tmp_path / "a" / "labels", tmp_path / "b" / "labels"], path, folds=0, estimator=tiny_estimator())
+    trained_on = load_bundle(path)["metadata"]["trained_on"]
+    assert sum(source["pages"] for source in trained_on.values()) == len(pages)
+
+
+def test_write_json(tmp_path):
+    path = tmp_path / "out.json"
+    write_json(path, {"name": "Grüße", "n": 1})
+    assert json.loads(path.read_text("utf-8")) == {"name": "Grüße", "n": 1}
+    assert "Grüße" in path.read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- predicting
+
+
+def test_predict_paths_reads_stdin(model_file, monkeypatch):
+    dump = "Home\n\nA sentence of body text.\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(dump.encode()), encoding="utf-8"))
+    ((text, target),) = list(predict_paths(["-"], model_file))
+    assert target is None
+    assert len(labels_of_tsv_output(text, dump)) == 2
+
+
+def test_predict_paths_writes_targets(model_file, tmp_path):
+    targets = plan_outputs([SEED_TXT], tmp_path / "out", ".tsv")
+    ((text, target),) = list(predict_paths([SEED_TXT], model_file, targets=targets))
+    assert target == tmp_path / "out" / "seed-de.tsv"
+    assert target.read_text("utf-8") == text
+
+
+def test_plan_outputs_refuses_collisions_before_writing(tmp_path):
+    first = write_bytes(tmp_path / "a", "page.txt", b"x\n")
+    second = write_bytes(tmp_path / "b", "page.txt", b"y\n")
+    with pytest.raises(UsageError, match="would both be written"):
+        plan_outputs([first, second], tmp_path / "out", ".tsv")
+    assert not (tmp_path / "out").exists()
