@@ -7,6 +7,7 @@ modules are imported inside the commands so that `--help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -114,7 +115,8 @@ def train(
     """
     from .training import train_model
 
-    result = train_model(data, model, manifests=groups or [], folds=folds, progress=_progress_printer())
+    with _fold_progress(folds) as progress:
+        result = train_model(data, model, manifests=groups or [], folds=folds, progress=progress)
     for title, report in result.reports.items():
         typer.echo(report.to_text(f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}): {title}") + "\n", err=True)
     if report_json is not None:
@@ -186,11 +188,22 @@ def predict(
         typer.echo(f"lineclf: wrote {len(targets)} file(s) to {out_dir}", err=True)
 
 
-def _progress_printer():
-    def report(done: int, total: int) -> None:
-        typer.echo(f"lineclf: cross-validation fold {done}/{total} done", err=True)
+@contextlib.contextmanager
+def _fold_progress(folds: int):
+    """A progress bar over cross-validation folds on stderr (a line per fold
+    when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: typer.echo(f"lineclf: cross-validation fold {done}/{total} done", err=True)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return report
+    with Progress(
+        TextColumn("cross-validation"), BarColumn(), TextColumn("{task.completed}/{task.total} folds"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("folds", total=folds)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def main() -> None:

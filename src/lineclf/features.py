@@ -283,28 +283,41 @@ def position_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[st
         "blank_after": np.minimum(after, 2).astype(float),
         "log_block_size": np.log1p(block_size),
         "pos_in_block": (index - block_start) / np.maximum(block_size - 1, 1),
-        "before_main": np.log1p(np.maximum(start - index, 0)) if start >= 0 else np.zeros(n),
-        "after_main": np.log1p(np.maximum(index - end, 0)) if start >= 0 else np.zeros(n),
-        "in_main": ((index >= start) & (index <= end)).astype(float) if start >= 0 else np.zeros(n),
+        **dict(zip(("before_main", "after_main", "in_main"), run_position(n, start, end).T)),
         "since_long": np.log1p(_distance_to_previous(is_long)),
         "until_long": np.log1p(_distance_to_previous(is_long[::-1])[::-1]),
-        "long_density": _window_mean(is_long.astype(float), 3),
+        "long_density": window_mean(is_long.astype(float), 3),
     }
     return np.column_stack(list(cols.values())), list(cols)
 
 
-def densest_run(is_long: np.ndarray, weight: np.ndarray) -> tuple[int, int]:
+def densest_run(is_long: np.ndarray, weight: np.ndarray, penalty: float = SHORT_LINE_PENALTY) -> tuple[int, int]:
     """First and last index of the run of lines richest in long lines
-    (maximum-sum subarray, long lines worth their words, others a penalty);
-    ``(-1, -1)`` when there is no long line."""
+    (maximum-sum subarray: long lines are worth ``weight``, the others cost
+    ``penalty``); ``(-1, -1)`` when there is no long line."""
     if not is_long.any():
         return -1, -1
-    value = np.where(is_long, weight, -SHORT_LINE_PENALTY)
+    value = np.where(is_long, weight, -penalty)
     cum = np.concatenate(([0.0], np.cumsum(value)))
     lowest_before = np.minimum.accumulate(cum[:-1])
     end = int(np.argmax(cum[1:] - lowest_before))
     start = int(np.argmin(cum[: end + 1]))
     return start, end
+
+
+def run_position(n: int, start: int, end: int) -> np.ndarray:
+    """For each of ``n`` lines: log distance before the run, log distance after
+    it, and whether it lies inside (all zero when there is no run)."""
+    if start < 0:
+        return np.zeros((n, 3))
+    index = np.arange(n)
+    return np.column_stack(
+        [
+            np.log1p(np.maximum(start - index, 0)),
+            np.log1p(np.maximum(index - end, 0)),
+            ((index >= start) & (index <= end)).astype(float),
+        ]
+    )
 
 
 def _distance_to_previous(flags: np.ndarray, cap: int = 50) -> np.ndarray:
@@ -314,9 +327,10 @@ def _distance_to_previous(flags: np.ndarray, cap: int = 50) -> np.ndarray:
     return np.minimum(index - last, cap).astype(float)
 
 
-def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    padded = np.concatenate((np.zeros(radius), values, np.zeros(radius)))
-    cum = np.concatenate(([0.0], np.cumsum(padded)))
+def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of each row and the ``radius`` rows on either side (zeros beyond the ends)."""
+    pad = [(radius, radius)] + [(0, 0)] * (values.ndim - 1)
+    cum = np.concatenate((np.zeros((1,) + values.shape[1:]), np.cumsum(np.pad(values, pad), axis=0)))
     return (cum[2 * radius + 1 :] - cum[: -2 * radius - 1]) / (2 * radius + 1)
 
 

@@ -17,6 +17,7 @@ than on pages the first pass has memorised.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold
@@ -35,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import __version__
 from .document import Document
 from .errors import DataFormatError, ModelFileError
-from .features import DEFAULT_CONTEXT, densest_run, document_features, shift
+from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift, window_mean
 from .io import atomic_writer
 from .labels import LABELS
 
@@ -48,6 +50,12 @@ MODEL_PROTOCOL = 1
 DEFAULT_HASH_FEATURES = 2**18
 #: Neighbour offsets whose first-pass probabilities the second pass sees.
 SECOND_PASS_CONTEXT = (-3, -2, -1, 1, 2, 3)
+#: Radii of the wider windows over which the second pass sees mean probabilities.
+REVISION_WINDOWS = (5, 15)
+#: What a line that is not likely body costs the page's body run (a likely
+#: body line is worth its body probability), so a caption or an ad inside the
+#: article does not split it.
+BODY_RUN_PENALTY = 0.3
 DEFAULT_MODEL_NAME = "default.joblib"
 
 
@@ -148,7 +156,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         X,
         y: np.ndarray,
         groups: np.ndarray,
-        weight: np.ndarray | None,
+        weight: np.ndarray,
     ) -> np.ndarray:
         """Out-of-fold probabilities of a fresh model per fold (grouped folds)."""
         n_splits = min(self.inner_folds, len(np.unique(groups)))
@@ -156,7 +164,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if n_splits < 2:
             return proba + 1.0 / len(LABELS)
         for train, test in GroupKFold(n_splits=n_splits).split(X, y, groups):
-            model = _fit(make_model(), X[train], y[train], None if weight is None else weight[train])
+            model = _fit(make_model(), X[train], y[train], weight[train])
             proba[test] = _proba(model, X[test])
         return proba
 
@@ -229,9 +237,11 @@ def _encode(labels) -> np.ndarray:
 
 
 def _fit(model, X, y, weight):
-    if weight is None:
-        return model.fit(X, y)
-    return model.fit(X, y, sample_weight=weight)
+    with warnings.catch_warnings():
+        # The first pass stops after a fixed number of epochs on purpose (speed);
+        # the second pass learns how far to trust its probabilities.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, sample_weight=weight)
 
 
 def _proba(model, X) -> np.ndarray:
@@ -242,28 +252,25 @@ def _proba(model, X) -> np.ndarray:
 
 
 def _revision_features(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """What the second pass sees of the first: the line's and its neighbours' probabilities, the
-    page's label mix, and where the line lies relative to the page's most
-    body-like run of lines."""
-    blocks = []
+    """What the second pass sees of the first: the line's and its neighbours'
+    probabilities, their means over wider windows, the page's label mix, and
+    where the line lies relative to the page's most body-like run of lines."""
     body = LABELS.index("body")
+    width = len(LABELS) * (2 + len(SECOND_PASS_CONTEXT) + len(REVISION_WINDOWS)) + 3
+    blocks = [np.zeros((0, width))]
     for a, b in zip(offsets[:-1], offsets[1:]):
         part = proba[a:b]
-        n = len(part)
-        index = np.arange(n)
-        if n == 0:
-            blocks.append(np.zeros((0, len(LABELS) * (2 + len(SECOND_PASS_CONTEXT)) + 3)))
+        if len(part) == 0:
             continue
-        page_mix = np.broadcast_to(part.mean(axis=0), part.shape)
-        start, end = densest_run(part[:, body] > 0.5, part[:, body])
-        if start >= 0:
-            where = np.column_stack(
-                [np.log1p(np.maximum(start - index, 0)), np.log1p(np.maximum(index - end, 0)),
-                 ((index >= start) & (index <= end)).astype(float)]
+        start, end = densest_run(part[:, body] > 0.5, part[:, body], penalty=BODY_RUN_PENALTY)
+        blocks.append(
+            np.hstack(
+                [part]
+                + [shift(part, k) for k in SECOND_PASS_CONTEXT]
+                + [window_mean(part, radius) for radius in REVISION_WINDOWS]
+                + [np.broadcast_to(part.mean(axis=0), part.shape), run_position(len(part), start, end)]
             )
-        else:
-            where = np.zeros((n, 3))
-        blocks.append(np.hstack([part] + [shift(part, k) for k in SECOND_PASS_CONTEXT] + [page_mix, where]))
+        )
     return np.vstack(blocks)
 
 

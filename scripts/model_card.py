@@ -1,0 +1,91 @@
+"""Render a model card (Markdown) from a lineclf model file's metadata.
+
+    python scripts/model_card.py models/default.joblib > models/MODEL_CARD.md
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lineclf.labels import LABELS
+from lineclf.model import load_bundle
+
+LICENCES = {
+    "gn1": "L3S-GN1 news pages (Kohlschütter, Fankhauser, Nejdl, WSDM 2010), licensed by L3S for research use only",
+    "de-news": "German-language news and magazine pages from the trafilatura project's test collection, labelled by hand",
+}
+
+
+def score_table(scores: dict) -> str:
+    rows = [
+        "| data | lines | macro-F1 | body F1 | accuracy | " + " | ".join(f"{label} F1 (lines)" for label in LABELS) + " |",
+        "|---" * (4 + len(LABELS)) + "|",
+    ]
+    for name, report in scores.items():
+        per = report["per_label"]
+        cells = [f"{per[label]['f1']:.3f} ({per[label]['support']})" for label in LABELS]
+        rows.append(
+            f"| {name} | {report['lines']} | {report['macro_f1']:.3f} | {report['body_f1']:.3f} | "
+            f"{report['accuracy']:.3f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(rows)
+
+
+def main(path: str) -> None:
+    bundle = load_bundle(path)
+    meta = bundle["metadata"]
+    cv = meta["cross_validation"]
+    trained = meta["trained_on"]
+    data_rows = "\n".join(
+        f"- `{name}`: {info['pages']} pages, {info['lines']} labelled lines. {LICENCES.get(name, '')}"
+        for name, info in trained.items()
+    )
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted(bundle["params"].items()))
+    print(f"""# Model card: lineclf default model
+
+File: `models/default.joblib` (installed as `lineclf/models/default.joblib`).
+Written by lineclf {bundle['lineclf_version']} with scikit-learn {bundle['sklearn_version']};
+it loads only under that scikit-learn minor release.
+
+## What it does
+
+Labels each non-blank line of a web page's text dump as body, headline,
+caption, teaser or chrome (see the README). Two passes: a linear model over
+hashed word n-grams and layout features, then gradient-boosted trees that
+revise each line from its own features and the first pass's probabilities of
+its neighbours and page. Parameters: {params}.
+
+## Training data
+
+{data_rows}
+
+Research data: the model may be used for research; the page texts themselves
+are not in this repository. The model stores hashed n-gram weights, not page
+text.
+
+## Scores
+
+Site-grouped {cv['folds']}-fold cross-validation (no site is in both the training
+and the test folds; folds grouped by {cv['grouped_by']}), line-weighted. Each
+row scores the pages of one corpus, predicted by models trained on the other
+folds of both corpora.
+
+{score_table(cv['scores'])}
+
+Reproduce: `bash scripts/train_default.sh` (needs `../shared/corpus`).
+
+## Limits
+
+- English news from 2008 (gn1) and German news and magazine pages from
+  2019-2023 (de-news): other languages, other kinds of pages (forums, shops,
+  docs) and other dump renderers are untested.
+- Headlines are rare (one or two lines a page), so their scores move a lot
+  with a few lines: read them with their line counts.
+- Teasers in gn1 are few (362 lines) and look like headlines of other
+  articles; they are the weakest label.
+- Labels in gn1 come from annotators who did not always agree.
+""")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "models/default.joblib")

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Train the shipped default model on the English (gn1) and German (de-news)
+# corpora in ../shared/corpus, print its site-grouped 5-fold cross-validated
+# scores, and rewrite models/default.joblib and models/MODEL_CARD.md.
+#
+#   bash scripts/train_default.sh          (from the repository's top folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${LINECLF_CORPUS:-../shared/corpus}
+python=${PYTHON:-.venv/bin/python}
+
+"$python" -m lineclf train "$corpus/gn1" "$corpus/de-news" \
+    --groups "$corpus/gn1-manifest.tsv" --groups "$corpus/de-news-manifest.tsv" \
+    --folds 5 --model models/default.joblib --json models/cv-scores.json --verbose
+"$python" scripts/model_card.py models/default.joblib > models/MODEL_CARD.md
+echo "wrote models/default.joblib, models/cv-scores.json, models/MODEL_CARD.md" >&2
