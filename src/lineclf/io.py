@@ -244,6 +244,10 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
     try:
+        # NamedTemporaryFile creates 0600 files; give the output the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         with handle:
             yield handle
             handle.flush()
