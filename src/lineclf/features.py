@@ -199,7 +199,7 @@ def punctuation_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list
         "ends_terminal": np.isin(last_cp, _codes(_TERMINAL)),
         "ends_period": last_cp == ord("."),
         "ends_colon": last_cp == ord(":"),
-        "ends_ellipsis": np.isin(last_cp, _codes("…")) | _ends_with(doc, "..."),
+        "ends_ellipsis": (last_cp == ord("…")) | _ends_with_dots(chars, last, 3),
         "ends_quote": np.isin(last_cp, _codes(_QUOTES)),
         "ends_paren": last_cp == ord(")"),
         "ends_letter": (last_flags & _LETTER) > 0,
@@ -213,8 +213,12 @@ def punctuation_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list
     return np.column_stack([np.asarray(v, dtype=float) for v in cols.values()]), list(cols)
 
 
-def _ends_with(doc: Document, suffix: str) -> np.ndarray:
-    return np.fromiter((u.rstrip().endswith(suffix) for u in doc.units), dtype=bool, count=doc.n_units)
+def _ends_with_dots(chars: _Chars, last: np.ndarray, count: int) -> np.ndarray:
+    """Whether each line's visible text ends in ``count`` full stops ("...")."""
+    result = last - (count - 1) >= chars.starts
+    for back in range(count):
+        result &= chars.codes[np.maximum(last - back, 0)] == ord(".")
+    return result
 
 
 def pattern_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:

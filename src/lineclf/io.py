@@ -9,6 +9,7 @@ other in one stream.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -119,9 +120,7 @@ def read_labelled(path: str | Path, site: str | None = None) -> Document:
     """Read one labelled file (``*.tsv``) into a Document carrying labels."""
     name = display_name(path)
     doc = parse_labelled(decode_dump(read_bytes(path), name), name)
-    if site is not None:
-        doc = Document(doc.name, doc.lines, doc.line_ends, doc.labels, site=site)
-    return doc
+    return doc if site is None else dataclasses.replace(doc, site=site)
 
 
 def expand_inputs(inputs: Iterable[str | Path], suffix: str) -> list[str | Path]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .document import Document
+from .errors import UsageError
 from .labels import CONTENT_LABELS, LABELS
 
 logger = logging.getLogger(__name__)
@@ -146,8 +147,6 @@ def cross_val_predict(
     groups = list(groups) if groups is not None else document_groups(documents)
     n_splits = min(n_splits, len(set(groups)))
     if n_splits < 2:
-        from .errors import UsageError
-
         raise UsageError("cross-validation needs labelled pages from at least two sites (or files)")
     predictions: list[np.ndarray | None] = [None] * len(documents)
     splitter = GroupKFold(n_splits=n_splits)

@@ -25,7 +25,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -40,6 +40,7 @@ from .errors import DataFormatError, ModelFileError
 from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift
 from .io import atomic_writer
 from .labels import LABELS
+from .metrics import document_groups
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if len(y) == 0:
             raise DataFormatError("no labelled lines to learn from")
         if groups is None:
-            groups = [doc.site or doc.name for doc in documents]
+            groups = document_groups(documents)
         unit_groups = np.repeat(np.asarray(groups, dtype=object), [doc.n_units for doc in documents])
         unit_groups = np.unique(unit_groups.astype(str), return_inverse=True)[1]
 
