@@ -1,0 +1,696 @@
+"""Benchmark lineclf against the peers people use on text dumps, on the same lines.
+
+On gn1 (English) and de-news (German), each: lineclf in site-grouped
+cross-validation (folds by site over both corpora together, each fold's model
+trained on the other folds of both, as ``scripts/train_default.sh`` does),
+next to an all-chrome baseline, the C4 line rule and jusText, all labelling
+exactly the same non-blank lines. Scores are per-label precision, recall and
+F1, macro-F1, body F1 and content F1, line-weighted and character-weighted,
+and lines per second.
+
+On turku-quality (de, en, es, fi): content F1 (body, headline, caption = 1;
+teaser, chrome = 0) on a document-grouped cross-validation of each language's
+train.json, for lineclf, jusText with that language's stoplist, and the
+trivial all-content answer.
+
+Writes a Markdown report to stdout (and --markdown FILE), a JSON file
+(--json FILE) and, with --png-dir, a confusion-matrix PNG for lineclf per
+corpus. Needs the ``bench`` extra (jusText; matplotlib for the PNGs):
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python scripts/benchmark.py --markdown benchmarks/results.md \\
+        --json benchmarks/results.json --png-dir benchmarks
+
+The full run trains lineclf six times on gn1 + de-news (five folds, then once
+on everything for turku-quality). For quick runs: --limit-pages 40
+--turku-limit 50, or --skip-lineclf for the peers alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+import lineclf
+from lineclf.document import Document
+from lineclf.errors import LineclfError
+from lineclf.io import atomic_writer, read_labelled_corpus
+from lineclf.labels import CONTENT_LABELS, LABELS
+from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups
+
+logger = logging.getLogger("benchmark")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+
+#: The five-label corpora: name -> jusText stoplist (the corpus language).
+CORPORA = {"gn1": "English", "de-news": "German"}
+#: turku-quality languages -> jusText stoplist.
+TURKU_LANGUAGES = {"de": "German", "en": "English", "es": "Spanish", "fi": "Finnish"}
+TURKU_DIR = "turku-quality"
+TURKU_FILE = "train.json"
+#: turku-quality's line labels: 1 = main text, 0 = noise.
+TURKU_CONTENT, TURKU_NOISE = 1, 0
+
+#: What the binary peers' kept and dropped lines count as.
+KEPT_LABEL = "body"
+DROPPED_LABEL = "chrome"
+
+#: The C4 line rule (Raffel et al. 2020). C4 keeps lines ending in ".", "!",
+#: "?" or a closing quotation mark; the dumps use typographic quotes too
+#: (English ” and German “ or « »), so those count as closing marks as well.
+C4_TERMINAL_MARKS = (".", "!", "?", '"', "\u201d", "\u201c", "\u00bb", "\u00ab")
+C4_MIN_WORDS = 3
+#: Lines containing any of these (lower-cased) are dropped.
+C4_BANNED = ("javascript", "lorem ipsum", "{")
+
+#: Tool names as they appear in the tables.
+LINECLF = "lineclf"
+ALL_CHROME = "all chrome"
+C4_RULE = "C4 rule"
+JUSTEXT = "jusText"
+ALL_CONTENT = "all content"
+
+#: Decimal places of the scores in the JSON file and the tables.
+JSON_DIGITS = 4
+TABLE_DIGITS = 3
+
+
+class BenchmarkError(Exception):
+    """The benchmark cannot be run or its tools disagree on the lines."""
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def c4_keeps(line: str) -> bool:
+    """Whether the C4 line rule keeps ``line``: it ends in a terminal mark, has
+    at least C4_MIN_WORDS words and contains no banned string."""
+    text = line.strip()
+    lowered = text.lower()
+    return (
+        text.endswith(C4_TERMINAL_MARKS)
+        and len(text.split()) >= C4_MIN_WORDS
+        and not any(banned in lowered for banned in C4_BANNED)
+    )
+
+
+def c4_labels(units: Sequence[str]) -> list[str]:
+    """The C4 rule's label for each line: kept = body, dropped = chrome."""
+    return [KEPT_LABEL if c4_keeps(line) else DROPPED_LABEL for line in units]
+
+
+def justext_labels(units: Sequence[str], stoplist: frozenset[str], name: str = "<page>") -> list[str]:
+    """jusText's label for each line, every line one paragraph: good = body, else chrome.
+
+    jusText takes HTML, so each line becomes one ``<p>`` of HTML-escaped text.
+    Its paragraphs are checked against the lines (same number, same text after
+    jusText's whitespace normalisation), so a line that the HTML parser split,
+    merged or dropped stops the benchmark instead of shifting every later label.
+    """
+    import justext
+    from justext.utils import normalize_whitespace
+
+    page = "<html><body>" + "".join(f"<p>{html.escape(line)}</p>" for line in units) + "</body></html>"
+    paragraphs = justext.justext(page, stoplist)
+    if len(paragraphs) != len(units):
+        raise BenchmarkError(f"{name}: jusText made {len(paragraphs)} paragraphs of {len(units)} lines")
+    for number, (paragraph, line) in enumerate(zip(paragraphs, units), start=1):
+        if paragraph.text != normalize_whitespace(line.strip()):
+            raise BenchmarkError(f"{name}: line {number}: jusText's paragraph text differs from the line")
+    return [KEPT_LABEL if paragraph.class_type == "good" else DROPPED_LABEL for paragraph in paragraphs]
+
+
+def justext_document(doc: Document, stoplist: frozenset[str]) -> list[str]:
+    """jusText's label for each line of a document."""
+    return justext_labels(doc.units, stoplist, doc.name)
+
+
+def c4_document(doc: Document) -> list[str]:
+    """The C4 rule's label for each line of a document."""
+    return c4_labels(doc.units)
+
+
+def load_stoplist(language: str) -> frozenset[str]:
+    """jusText's stoplist for a language name such as ``"German"``."""
+    import justext
+
+    return justext.get_stoplist(language)
+
+
+def run_tool(
+    label_lines: Callable[[Document], Sequence[str]], documents: Sequence[Document]
+) -> tuple[list[list[str]], float]:
+    """Labels of every document's lines by a per-document tool, and the seconds it took."""
+    start = time.perf_counter()
+    predictions = [list(label_lines(doc)) for doc in documents]
+    return predictions, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- lineclf
+
+
+def lineclf_cross_validation(
+    documents: Sequence[Document], groups: Sequence[str], parts: Sequence[str], folds: int, params: dict
+) -> tuple[list[np.ndarray], dict[str, float]]:
+    """Site-grouped cross-validated labels of every document (the same folds as
+    lineclf.metrics.cross_val_predict), and per part (corpus) the seconds spent
+    predicting its test pages (features and model; fitting is not counted)."""
+    from sklearn.model_selection import GroupKFold
+
+    n_splits = min(folds, len(set(groups)))
+    if n_splits < 2:
+        raise BenchmarkError("cross-validation needs pages from at least two sites")
+    predictions: list[np.ndarray | None] = [None] * len(documents)
+    seconds = dict.fromkeys(parts, 0.0)
+    for fold, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(documents, groups=groups), start=1):
+        start = time.perf_counter()
+        model = lineclf.LineClassifier(**params).fit(
+            [documents[i] for i in train], groups=[groups[i] for i in train]
+        )
+        logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train),
+                    time.perf_counter() - start)
+        # one predict call per corpus, so that each corpus gets its own speed
+        for part in dict.fromkeys(parts):
+            batch = [i for i in test if parts[i] == part]
+            start = time.perf_counter()
+            labels = model.predict([documents[i] for i in batch])
+            seconds[part] += time.perf_counter() - start
+            for i, doc_labels in zip(batch, labels):
+                predictions[i] = doc_labels
+    return predictions, seconds  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def weighted_report(expected: Sequence[str], predicted: Sequence[str], weights: np.ndarray) -> Report:
+    """A Report whose confusion matrix adds up ``weights`` (e.g. characters) instead of lines."""
+    index = {name: i for i, name in enumerate(LABELS)}
+    true = np.array([index[x] for x in expected], dtype=np.int64)
+    pred = np.array([index[x] for x in predicted], dtype=np.int64)
+    confusion = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
+    np.add.at(confusion, (true, pred), weights)
+    return Report(LABELS, confusion)
+
+
+def score_dict(report: Report) -> dict:
+    """The scores of a report, rounded for JSON; ``total`` and ``support`` are
+    in the report's weight (lines or characters)."""
+    return {
+        "total": int(report.confusion.sum()),
+        "accuracy": round(report.accuracy, JSON_DIGITS),
+        "macro_f1": round(report.macro_f1, JSON_DIGITS),
+        "body_f1": round(report.label_f1("body"), JSON_DIGITS),
+        "content_f1": round(report.content_f1, JSON_DIGITS),
+        "per_label": {
+            label: {
+                "precision": round(float(p), JSON_DIGITS),
+                "recall": round(float(r), JSON_DIGITS),
+                "f1": round(float(f), JSON_DIGITS),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(report.labels, report.precision, report.recall, report.f1, report.support)
+        },
+        "confusion_rows_true_cols_predicted": report.confusion.tolist(),
+    }
+
+
+def tool_scores(documents: Sequence[Document], predictions: Sequence[Sequence[str]], seconds: float | None) -> dict:
+    """Line- and character-weighted scores of one tool on a corpus, and its speed."""
+    for doc, labels in zip(documents, predictions):
+        if len(labels) != doc.n_units:
+            raise BenchmarkError(f"{doc.name}: {len(labels)} labels for {doc.n_units} lines")
+    expected = [label for doc in documents for label in doc.labels]
+    predicted = [str(label) for labels in predictions for label in labels]
+    characters = np.array([len(text) for doc in documents for text in doc.units], dtype=np.int64)
+    return {
+        "lines_per_second": None if seconds is None else round(len(expected) / max(seconds, 1e-9)),
+        "line_weighted": score_dict(weighted_report(expected, predicted, np.ones(len(expected), dtype=np.int64))),
+        "character_weighted": score_dict(weighted_report(expected, predicted, characters)),
+    }
+
+
+def binary_f1(truth: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted F1 of the positive class (content) of two boolean arrays."""
+    tp = float(weights[truth & predicted].sum())
+    denominator = float(weights[truth].sum() + weights[predicted].sum())
+    return 2 * tp / denominator if denominator else 0.0
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_corpora(corpus: Path, limit: int | None) -> dict[str, list[Document]]:
+    """The labelled corpora with their sites from the manifests, the first
+    ``limit`` pages (by file name) of each when a limit is given."""
+    corpora = {}
+    for name in CORPORA:
+        documents = read_labelled_corpus([corpus / name], [corpus / f"{name}-manifest.tsv"])
+        corpora[name] = documents[:limit] if limit else documents
+        logger.info("%s: %d pages, %d lines", name, len(corpora[name]), sum(d.n_units for d in corpora[name]))
+    return corpora
+
+
+@dataclass
+class TurkuDocument:
+    """One turku-quality text as a Document, with its lines' content flags."""
+
+    document: Document
+    content: np.ndarray  # bool per line: True = main text
+
+
+def parse_turku_label(value, where: str) -> bool:
+    """turku-quality writes labels as 1/0 or "1"/"0"; anything else is refused."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number not in (TURKU_CONTENT, TURKU_NOISE):
+        raise BenchmarkError(f"{where}: label {value!r} is neither 1 nor 0")
+    return number == TURKU_CONTENT
+
+
+def load_turku(path: Path, limit: int | None) -> list[TurkuDocument]:
+    """A turku-quality file's documents (the first ``limit`` when given).
+
+    Its texts have no blank lines; one would not be a line lineclf labels, so
+    it, like a line holding a line end, is refused rather than skipped.
+    """
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BenchmarkError(f"{path}: cannot read: {exc}") from None
+    documents = []
+    for number, record in enumerate(records[:limit] if limit else records):
+        where = f"{path}: document {number}"
+        lines, labels = record["text"], record["labels"]
+        if len(lines) != len(labels):
+            raise BenchmarkError(f"{where}: {len(lines)} lines but {len(labels)} labels")
+        for line in lines:
+            if not line.strip() or any(end in line for end in "\r\n"):
+                raise BenchmarkError(f"{where}: a blank line or a line holding a line end: {line!r}")
+        content = np.array([parse_turku_label(value, where) for value in labels], dtype=bool)
+        documents.append(TurkuDocument(Document.from_lines(lines, name=f"{path}#{number}"), content))
+    return documents
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def benchmark_corpora(corpora: dict[str, list[Document]], args: argparse.Namespace) -> dict:
+    """Every tool on every five-label corpus, on the same lines."""
+    lineclf_results: dict[str, tuple[list, float]] = {}
+    if not args.skip_lineclf:
+        union = [doc for docs in corpora.values() for doc in docs]
+        parts = [name for name, docs in corpora.items() for _ in docs]
+        predictions, seconds = lineclf_cross_validation(union, document_groups(union), parts, args.folds, args.params)
+        for name in corpora:
+            lineclf_results[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
+    results: dict = {}
+    for name, docs in corpora.items():
+        language = CORPORA[name]
+        stoplist = load_stoplist(language)
+        tools: dict = {}
+        if name in lineclf_results:
+            tools[LINECLF] = tool_scores(docs, *lineclf_results[name])
+        tools[ALL_CHROME] = tool_scores(docs, [[DROPPED_LABEL] * d.n_units for d in docs], None)
+        tools[C4_RULE] = tool_scores(docs, *run_tool(c4_document, docs))
+        tools[JUSTEXT] = tool_scores(docs, *run_tool(partial(justext_document, stoplist=stoplist), docs))
+        results[name] = {
+            "language": language,
+            "pages": len(docs),
+            "sites": len(set(document_groups(docs))),
+            "lines": sum(d.n_units for d in docs),
+            "characters": sum(len(text) for d in docs for text in d.units),
+            "tools": tools,
+        }
+        logger.info("%s: scored %s", name, ", ".join(tools))
+    return results
+
+
+def load_given_model(path: Path, probe: Document) -> tuple:
+    """A fitted model file for turku-quality and a sentence saying what it is.
+
+    Loaded, and tried on one page, before the long cross-validation, so that a
+    damaged file or one written for other features stops the run at once.
+    """
+    from lineclf.model import load_bundle
+
+    bundle = load_bundle(path)
+    try:
+        bundle["estimator"].predict([probe])
+    except ValueError as exc:
+        # a model file written before the features changed no longer fits them
+        raise BenchmarkError(f"{path}: the model does not fit this lineclf's features: {exc}") from None
+    trained_on = bundle["metadata"].get("trained_on", {})
+    what = ", ".join(f"{name} ({info['pages']} pages)" for name, info in trained_on.items()) or "unknown data"
+    return bundle["estimator"], f"the model file {path}, trained on {what}"
+
+
+def fit_turku_model(corpora: dict[str, list[Document]], params: dict) -> tuple:
+    """A model fitted on all pages of the five-label corpora, and a sentence saying what it is."""
+    union = [doc for docs in corpora.values() for doc in docs]
+    start = time.perf_counter()
+    model = lineclf.LineClassifier(**params).fit(union, groups=document_groups(union))
+    logger.info("lineclf for turku-quality: trained on %d pages in %.0f s", len(union), time.perf_counter() - start)
+    pages = ", ".join(f"{name} ({len(docs)} pages)" for name, docs in corpora.items())
+    return model, f"a LineClassifier with parameters {json.dumps(params)} trained on all of {pages}"
+
+
+def turku_scores(
+    texts: Sequence[TurkuDocument], flags: Sequence[np.ndarray], seconds: float | None, folds: list
+) -> dict:
+    """Content F1 of one tool's per-line content flags: over all documents
+    (line- and character-weighted), per fold, and the tool's speed."""
+    truth = np.concatenate([text.content for text in texts])
+    pred = np.concatenate(flags)
+    characters = np.array([len(line) for text in texts for line in text.document.units], dtype=np.int64)
+    per_fold = []
+    for _, test in folds:
+        fold_truth = np.concatenate([texts[i].content for i in test])
+        fold_pred = np.concatenate([flags[i] for i in test])
+        per_fold.append(round(binary_f1(fold_truth, fold_pred, np.ones(len(fold_truth))), JSON_DIGITS))
+    return {
+        "content_f1": round(binary_f1(truth, pred, np.ones(len(truth))), JSON_DIGITS),
+        "content_f1_characters": round(binary_f1(truth, pred, characters), JSON_DIGITS),
+        "fold_content_f1": per_fold,
+        "lines_per_second": None if seconds is None else round(len(truth) / max(seconds, 1e-9)),
+    }
+
+
+def benchmark_turku(
+    corpus: Path, corpora: dict[str, list[Document]], args: argparse.Namespace, given: tuple | None
+) -> dict:
+    """Content F1 of lineclf, jusText and all-content per turku-quality language;
+    lineclf is ``given`` (model, description) or fitted on ``corpora``."""
+    from sklearn.model_selection import GroupKFold
+
+    model = None
+    if args.skip_lineclf:
+        note = "lineclf skipped (--skip-lineclf)."
+    else:
+        model, described = given or fit_turku_model(corpora, args.params)
+        # turku's labels are binary (content or not); LineClassifier learns only
+        # from the five labels, so no turku page is in its training data
+        note = (
+            f"lineclf is {described}; it is not trained on turku-quality. "
+            "Its labels body, headline and caption count as content."
+        )
+    languages = {}
+    for language, stoplist_name in TURKU_LANGUAGES.items():
+        texts = load_turku(corpus / TURKU_DIR / language / TURKU_FILE, args.turku_limit)
+        n_splits = min(args.folds, len(texts))
+        if n_splits < 2:
+            raise BenchmarkError(f"turku-quality {language}: {len(texts)} documents, too few for cross-validation")
+        # one group per document: no document is split across folds
+        folds = list(GroupKFold(n_splits=n_splits).split(texts, groups=np.arange(len(texts))))
+        documents = [text.document for text in texts]
+        stoplist = load_stoplist(stoplist_name)
+        tools = {}
+        if model is not None:
+            start = time.perf_counter()
+            labels = model.predict(documents)
+            seconds = time.perf_counter() - start
+            tools[LINECLF] = turku_scores(texts, [np.isin(seq, CONTENT_LABELS) for seq in labels], seconds, folds)
+        labels, seconds = run_tool(partial(justext_document, stoplist=stoplist), documents)
+        tools[JUSTEXT] = turku_scores(texts, [np.isin(seq, CONTENT_LABELS) for seq in labels], seconds, folds)
+        tools[ALL_CONTENT] = turku_scores(texts, [np.ones(d.n_units, dtype=bool) for d in documents], None, folds)
+        languages[language] = {
+            "stoplist": stoplist_name,
+            "documents": len(texts),
+            "lines": sum(d.n_units for d in documents),
+            "content_lines": int(sum(text.content.sum() for text in texts)),
+            "tools": tools,
+        }
+        logger.info("turku-quality %s: %d documents scored", language, len(texts))
+    return {"folds": args.folds, "lineclf_model": note, "languages": languages}
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def fmt(value: float) -> str:
+    return f"{value:.{TABLE_DIGITS}f}"
+
+
+def fmt_speed(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def corpus_markdown(name: str, result: dict) -> list[str]:
+    """The tables of one five-label corpus."""
+    tools = result["tools"]
+    out = [
+        f"## {name} ({result['language']})",
+        "",
+        (
+            f"{result['pages']} pages from {result['sites']} sites, {result['lines']:,} lines, "
+            f"{result['characters']:,} characters."
+        ),
+        "",
+        (
+            "| tool | macro-F1 | body F1 | content F1 | accuracy | macro-F1 (chars) | body F1 (chars) "
+            "| content F1 (chars) | lines/s |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for tool, scores in tools.items():
+        lw, cw = scores["line_weighted"], scores["character_weighted"]
+        out.append(
+            f"| {tool} | {fmt(lw['macro_f1'])} | {fmt(lw['body_f1'])} | {fmt(lw['content_f1'])} | "
+            f"{fmt(lw['accuracy'])} | {fmt(cw['macro_f1'])} | {fmt(cw['body_f1'])} | {fmt(cw['content_f1'])} | "
+            f"{fmt_speed(scores['lines_per_second'])} |"
+        )
+    for weighting, unit in (("line_weighted", "lines"), ("character_weighted", "characters")):
+        any_tool = next(iter(tools.values()))[weighting]["per_label"]
+        out += [
+            "",
+            f"Per label, {weighting.replace('_', '-')}: precision / recall / F1 (support in {unit}).",
+            "",
+            "| tool | " + " | ".join(f"{label} ({any_tool[label]['support']:,})" for label in LABELS) + " |",
+            "|---" * (1 + len(LABELS)) + "|",
+        ]
+        for tool, scores in tools.items():
+            per = scores[weighting]["per_label"]
+            cells = [f"{fmt(per[x]['precision'])} / {fmt(per[x]['recall'])} / {fmt(per[x]['f1'])}" for x in LABELS]
+            out.append(f"| {tool} | " + " | ".join(cells) + " |")
+    return out + [""]
+
+
+def turku_markdown(turku: dict) -> list[str]:
+    """The turku-quality table: content F1 per language and tool."""
+    tools = list(next(iter(turku["languages"].values()))["tools"])
+    out = [
+        "## turku-quality: content F1",
+        "",
+        (
+            "Content = body, headline or caption (turku label 1). Line-weighted content F1 over all documents, "
+            f"in brackets the lowest and highest of the {turku['folds']} document-grouped folds; "
+            "character-weighted in the JSON file."
+        ),
+        "",
+        "| language | documents | lines | content lines | " + " | ".join(tools) + " |",
+        "|---" * (4 + len(tools)) + "|",
+    ]
+    for language, result in turku["languages"].items():
+        cells = []
+        for tool in tools:
+            scores = result["tools"][tool]
+            folds = scores["fold_content_f1"]
+            cells.append(f"{fmt(scores['content_f1'])} [{fmt(min(folds))}–{fmt(max(folds))}]")
+        out.append(
+            f"| {language} | {result['documents']} | {result['lines']:,} | {result['content_lines']:,} | "
+            + " | ".join(cells) + " |"
+        )
+    return out + ["", turku["lineclf_model"]]
+
+
+def render_markdown(payload: dict) -> str:
+    """The whole report as Markdown."""
+    settings = payload["settings"]
+    versions = ", ".join(f"{name} {version}" for name, version in settings["versions"].items())
+    out = [
+        "# lineclf benchmark",
+        "",
+        f"Command: `{settings['command']}`",
+        "",
+        f"{versions}; OMP_NUM_THREADS={settings['omp_num_threads']}, {settings['cpus']} CPUs.",
+        "",
+        (
+            f"lineclf: site-grouped {settings['folds']}-fold cross-validation over gn1 and de-news together "
+            "(folds never split a site; each corpus's lines are predicted by models trained on the other folds "
+            "of both). Peers on exactly the same lines: all chrome; the C4 line rule (ends in . ! ? or a closing "
+            f"quotation mark, at least {C4_MIN_WORDS} words, none of {', '.join(repr(b) for b in C4_BANNED)}; "
+            "kept = body, else chrome); jusText with default settings and the corpus language's stoplist, one "
+            "paragraph per line (good = body, else chrome). Lines per second: lineclf's features and prediction "
+            "on the test folds (training not counted), the peers' own run."
+        ),
+        "",
+    ]
+    if settings["limit_pages"]:
+        out += [f"**Development run: only the first {settings['limit_pages']} pages of each corpus.**", ""]
+    for name, result in payload["corpora"].items():
+        out += corpus_markdown(name, result)
+    out += turku_markdown(payload["turku"])
+    return "\n".join(out) + "\n"
+
+
+def write_confusion_png(path: Path, scores: dict, title: str) -> bool:
+    """A confusion-matrix picture (row-normalised colours, line counts written
+    in); False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    confusion = np.array(scores["confusion_rows_true_cols_predicted"])
+    share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(LABELS)), LABELS, rotation=30)
+    ax.set_yticks(range(len(LABELS)), LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    for i in range(len(LABELS)):
+        for j in range(len(LABELS)):
+            ax.text(j, i, f"{confusion[i, j]:,}", ha="center", va="center",
+                    color="white" if share[i, j] > 0.5 else "black", fontsize=9)
+    fig.colorbar(image, ax=ax, label="share of the true label's lines")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a UTF-8 file atomically, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="folder with gn1/, de-news/, their manifests and turku-quality/ (default: %(default)s)")
+    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (default: %(default)s)")
+    parser.add_argument("--limit-pages", type=int, metavar="N",
+                        help="use only the first N pages of each five-label corpus (quick development runs)")
+    parser.add_argument("--turku-limit", type=int, metavar="N",
+                        help="use only the first N documents of each turku-quality language")
+    parser.add_argument("--params", type=json.loads, default={}, metavar="JSON",
+                        help='LineClassifier parameters, e.g. \'{"max_iter": 100}\'')
+    parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
+    parser.add_argument("--model", type=Path,
+                        help="for turku-quality, use this fitted model file instead of training one on gn1 + de-news")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown report here")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON here")
+    parser.add_argument("--png-dir", type=Path, metavar="DIR",
+                        help="write lineclf's confusion matrix per corpus as a PNG here (needs matplotlib)")
+    args = parser.parse_args(argv)
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
+    for option in ("limit_pages", "turku_limit"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if not isinstance(args.params, dict):
+        parser.error("--params must be a JSON object")
+    # JSON has no tuples; LineClassifier's sequence parameters (context) are tuples
+    args.params = {k: tuple(v) if isinstance(v, list) else v for k, v in args.params.items()}
+    try:
+        lineclf.LineClassifier().set_params(**args.params)
+    except ValueError as exc:
+        parser.error(f"--params: {exc}")
+    if args.skip_lineclf and (args.model or args.params):
+        parser.error("--model and --params need lineclf; drop --skip-lineclf")
+    if args.model and not args.model.is_file():
+        parser.error(f"--model: {args.model}: no such file")
+    missing = [str(args.corpus / name) for name in CORPORA if not (args.corpus / name).is_dir()]
+    if missing:
+        parser.error(f"--corpus: missing {', '.join(missing)}")
+    try:
+        import justext  # noqa: F401
+    except ImportError:
+        parser.error("jusText is not installed: pip install -e '.[bench]'")
+    return args
+
+
+def versions() -> dict[str, str]:
+    """Versions of what was measured."""
+    from importlib.metadata import version
+
+    return {
+        "python": platform.python_version(),
+        "lineclf": lineclf.__version__,
+        "scikit-learn": version("scikit-learn"),
+        "jusText": version("jusText"),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="benchmark: %(message)s", stream=sys.stderr)
+    try:
+        corpora = load_corpora(args.corpus, args.limit_pages)
+        probe = next(doc for docs in corpora.values() for doc in docs)
+        given = load_given_model(args.model, probe) if args.model else None
+        results = benchmark_corpora(corpora, args)
+        turku = benchmark_turku(args.corpus, corpora, args, given)
+    except (BenchmarkError, LineclfError) as exc:
+        print(f"benchmark: error: {exc}", file=sys.stderr)
+        return 1
+    payload = {
+        "settings": {
+            "command": " ".join(["scripts/benchmark.py", *(argv if argv is not None else sys.argv[1:])]),
+            "corpus": str(args.corpus),
+            "folds": args.folds,
+            "limit_pages": args.limit_pages,
+            "turku_limit": args.turku_limit,
+            "params": args.params,
+            "model": None if args.model is None else str(args.model),
+            "skip_lineclf": args.skip_lineclf,
+            "versions": versions(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+            "cpus": os.cpu_count(),
+        },
+        "corpora": results,
+        "turku": turku,
+    }
+    markdown = render_markdown(payload)
+    sys.stdout.write(markdown)
+    if args.markdown:
+        write_text(args.markdown, markdown)
+    if args.json:
+        write_text(args.json, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    if args.png_dir and not args.skip_lineclf:
+        for name in results:
+            path = args.png_dir / f"confusion-{name}.png"
+            if not write_confusion_png(path, results[name]["tools"][LINECLF]["line_weighted"], f"lineclf on {name}"):
+                logger.info("matplotlib is not installed: no confusion-matrix pictures (pip install -e '.[bench]')")
+                break
+            logger.info("wrote %s", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

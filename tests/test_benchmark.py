@@ -1,0 +1,107 @@
+"""scripts/benchmark.py: the C4 rule and the jusText wrapper give one label per
+line, and the peers-only benchmark runs on a few corpus pages (skipped where
+jusText or the research corpus is not available)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import CORPUS, REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
+#: Pages per corpus and documents per turku language in the corpus run: enough
+#: for every fold to hold a page, small enough to take seconds.
+FEW = 5
+
+
+def load_benchmark():
+    """scripts/ is not a package: load the script as a module."""
+    spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the module runs
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = load_benchmark()
+
+PAGE = [
+    "Home | News | Sport | Login",
+    "Council approves the new harbour budget",
+    (
+        "The council approved the budget for the harbour district late on Monday, after a long debate "
+        "in which most of the members spoke in favour of the plan and of the new jobs that it should bring "
+        "to the people who live and work in the town."
+    ),
+    "Enable JavaScript to see the comments.",
+    "Lorem ipsum dolor sit amet.",
+    "var x = {a: 1};",
+    "Mayor: “It was the right decision for the town.”",
+    "Too short.",
+    "© 2024 Example News",
+]
+
+
+@pytest.fixture
+def justext_stoplist():
+    pytest.importorskip("justext", reason="jusText is a benchmark extra: pip install -e '.[bench]'")
+    return benchmark.load_stoplist("English")
+
+
+def test_c4_rule_labels_each_line():
+    assert benchmark.c4_labels(PAGE) == [
+        "chrome",  # no terminal mark
+        "chrome",  # no terminal mark
+        "body",
+        "chrome",  # javascript
+        "chrome",  # lorem ipsum
+        "chrome",  # {
+        "body",  # ends in a typographic closing quote
+        "chrome",  # two words
+        "chrome",
+    ]
+
+
+def test_justext_gives_one_label_per_line(justext_stoplist):
+    labels = benchmark.justext_labels(PAGE, justext_stoplist)
+    assert len(labels) == len(PAGE)
+    assert set(labels) <= {"body", "chrome"}
+    # a paragraph over 200 characters, a third of it stopwords, is good to jusText on its own
+    assert labels[2] == "body"
+    assert labels[0] == "chrome"
+
+
+def test_justext_keeps_markup_like_text_as_one_line_each(justext_stoplist):
+    lines = ["<p>not a tag</p> & co", "a < b > c", "Tab\there", "\u200b"]
+    assert len(benchmark.justext_labels(lines, justext_stoplist)) == len(lines)
+
+
+@pytest.mark.skipif(not (CORPUS / "gn1").is_dir(), reason=f"research corpus not available at {CORPUS}")
+def test_peers_only_benchmark_on_a_few_corpus_pages(tmp_path):
+    pytest.importorskip("justext", reason="jusText is a benchmark extra: pip install -e '.[bench]'")
+    out_json, out_md = tmp_path / "results.json", tmp_path / "results.md"
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), "--corpus", str(CORPUS), "--skip-lineclf",
+         "--limit-pages", str(FEW), "--turku-limit", str(FEW), "--json", str(out_json), "--markdown", str(out_md)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == out_md.read_text(encoding="utf-8")
+    results = json.loads(out_json.read_text(encoding="utf-8"))
+    for name in ("gn1", "de-news"):
+        corpus = results["corpora"][name]
+        assert corpus["pages"] == FEW
+        assert set(corpus["tools"]) == {"all chrome", "C4 rule", "jusText"}
+        for scores in corpus["tools"].values():
+            assert scores["line_weighted"]["total"] == corpus["lines"]
+            assert scores["character_weighted"]["total"] == corpus["characters"]
+    for language in ("de", "en", "es", "fi"):
+        turku = results["turku"]["languages"][language]
+        assert turku["documents"] == FEW
+        assert set(turku["tools"]) == {"jusText", "all content"}
+        assert 0 < turku["tools"]["all content"]["content_f1"] <= 1
