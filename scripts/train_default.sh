@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Train the shipped default model on the English (gn1) and German (de-news)
 # corpora in ../shared/corpus, print its site-grouped 5-fold cross-validated
-# scores, and rewrite models/default.joblib and models/MODEL_CARD.md.
+# scores, and rewrite models/default.joblib (with its recorded SHA-256,
+# models/default.joblib.sha256, which load_model checks) and models/MODEL_CARD.md.
 #
 #   bash scripts/train_default.sh          (from the repository's top folder)
 set -euo pipefail
@@ -12,5 +13,8 @@ python=${PYTHON:-.venv/bin/python}
 "$python" -m lineclf train "$corpus/gn1" "$corpus/de-news" \
     --groups "$corpus/gn1-manifest.tsv" --groups "$corpus/de-news-manifest.tsv" \
     --folds 5 --model models/default.joblib --json models/cv-scores.json --verbose
+# load_model refuses the shipped model unless it matches this recorded hash
+# (record it before model_card.py, which loads the model)
+(cd models && sha256sum default.joblib > default.joblib.sha256)
 "$python" scripts/model_card.py models/default.joblib > models/MODEL_CARD.md
-echo "wrote models/default.joblib, models/cv-scores.json, models/MODEL_CARD.md" >&2
+echo "wrote models/default.joblib, models/default.joblib.sha256, models/cv-scores.json, models/MODEL_CARD.md" >&2

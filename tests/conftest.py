@@ -128,6 +128,16 @@ def write_labelled_dir(directory: Path, documents: list[Document]) -> list[Path]
 # --------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(autouse=True)
+def _trust_warning_already_given(monkeypatch):
+    """load_model warns once per process that loading a model file runs code
+    from it; tests load many model files, so the warning would land in
+    whichever test came first. It is tested on its own (test_reliability)."""
+    import lineclf.model
+
+    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", True)
+
+
 @pytest.fixture(scope="session")
 def seed_doc() -> Document:
     return read_labelled(SEED_TSV)

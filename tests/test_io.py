@@ -12,7 +12,7 @@ import pytest
 
 from conftest import unit_texts, write_bytes
 from lineclf.document import Document
-from lineclf.errors import DataFormatError
+from lineclf.errors import DataFormatError, UsageError
 from lineclf.io import (
     atomic_writer,
     expand_inputs,
@@ -200,10 +200,11 @@ def test_expand_inputs_finds_dumps_recursively_in_order(tmp_path):
 
 
 def test_expand_inputs_refuses_empty_directory_and_missing_path(tmp_path):
+    # pointing lineclf at the wrong place is a usage error (exit 2), not bad data
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataFormatError, match="no .txt files"):
+    with pytest.raises(UsageError, match="no .txt files"):
         expand_inputs([tmp_path / "empty"], ".txt")
-    with pytest.raises(DataFormatError, match="no such file"):
+    with pytest.raises(UsageError, match="no such file"):
         expand_inputs([tmp_path / "nope"], ".txt")
 
 

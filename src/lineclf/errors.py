@@ -30,3 +30,8 @@ class UsageError(LineclfError):
 
 class OutputError(LineclfError):
     """An output file or folder cannot be written."""
+
+
+class UntrustedModelWarning(UserWarning):
+    """Loading a model file other than the shipped, hash-checked one: a joblib
+    model file is a pickle, and loading it runs code from it."""

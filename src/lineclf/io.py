@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .document import Document, is_blank
-from .errors import DataFormatError, OutputError
+from .errors import DataFormatError, LineclfError, OutputError, UsageError
 from .labels import LABELS, parse_label
 
 #: Name under which standard input appears in messages and output names.
@@ -32,23 +33,65 @@ STDIN_NAME = "stdin"
 DUMP_SUFFIX = ".txt"
 LABELLED_SUFFIX = ".tsv"
 
+#: What to do with bytes that are not UTF-8: refuse the file, or replace each
+#: such byte with U+FFFD and go on.
+ENCODING_ERRORS = ("strict", "replace")
+
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
+# what surrogateescape decodes each undecodable byte to
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def decode_dump(data: bytes, name: str) -> str:
-    """Decode a dump's bytes as UTF-8, refusing what is not text."""
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+    """A dump's text, and what ``encoding_errors="replace"`` had to replace."""
+
+    text: str
+    replaced_bytes: int = 0
+    first_replaced_byte: int | None = None
+
+
+def decode_text(data: bytes, name: str, errors: str = "strict") -> Decoded:
+    """Decode a dump's bytes as UTF-8, refusing what is not text.
+
+    NUL bytes (binary files) and UTF-16 are refused whatever ``errors`` says:
+    replacing would turn them into pages of junk. With ``errors="replace"``,
+    each byte that is not part of valid UTF-8 becomes one U+FFFD and is counted.
+    """
+    if errors not in ENCODING_ERRORS:
+        raise UsageError(f"unknown encoding-errors mode {errors!r}; expected one of {', '.join(ENCODING_ERRORS)}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataFormatError(f"{name}: looks like UTF-16 text; convert it to UTF-8 first")
     nul = data.find(b"\x00")
     if nul >= 0:
+        if _looks_like_utf16(data):
+            raise DataFormatError(f"{name}: byte {nul}: NUL byte, looks like UTF-16 text without a byte order mark; convert it to UTF-8 first")
         raise DataFormatError(f"{name}: byte {nul}: NUL byte, this looks like a binary file, not a text dump")
     try:
-        return data.decode("utf-8")
+        return Decoded(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{name}: byte {exc.start}: not UTF-8; convert the file to UTF-8") from None
+        if errors == "strict":
+            raise DataFormatError(f"{name}: byte {exc.start}: not UTF-8; convert the file to UTF-8") from None
+        first = exc.start
+    # surrogateescape maps every undecodable byte to one lone surrogate, which
+    # valid UTF-8 can never produce: count those, then make them U+FFFD
+    text, replaced = _ESCAPED_BYTE.subn("\ufffd", data.decode("utf-8", "surrogateescape"))
+    return Decoded(text, replaced, first)
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """ASCII-heavy UTF-16 without a byte order mark: every other byte is NUL."""
+    sample = data[:4096]
+    half = len(sample) // 2
+    return half >= 2 and max(sample[0::2].count(0), sample[1::2].count(0)) >= 0.8 * half
+
+
+def decode_dump(data: bytes, name: str, errors: str = "strict") -> str:
+    """Decode a dump's bytes as UTF-8 (see :func:`decode_text`)."""
+    return decode_text(data, name, errors).text
 
 
 def split_lines(text: str) -> tuple[list[str], list[str]]:
@@ -86,12 +129,19 @@ def display_name(path: str | Path) -> str:
     return STDIN_NAME if str(path) == "-" else str(path)
 
 
-def read_dump(path: str | Path) -> Document:
-    """Read one dump (a path, or ``-`` for standard input) into a Document."""
+def read_dump(path: str | Path, encoding_errors: str = "strict") -> Document:
+    """Read one dump (a path, or ``-`` for standard input) into a Document.
+
+    With ``encoding_errors="replace"``, bytes that are not UTF-8 become U+FFFD;
+    the document's ``meta`` then holds ``replaced_bytes`` and ``first_replaced_byte``.
+    """
     name = display_name(path)
-    text = decode_dump(read_bytes(path), name)
-    lines, ends = split_lines(text)
-    return Document(name=name, lines=tuple(lines), line_ends=tuple(ends))
+    decoded = decode_text(read_bytes(path), name, encoding_errors)
+    lines, ends = split_lines(decoded.text)
+    meta = {}
+    if decoded.replaced_bytes:
+        meta = {"replaced_bytes": decoded.replaced_bytes, "first_replaced_byte": decoded.first_replaced_byte}
+    return Document(name=name, lines=tuple(lines), line_ends=tuple(ends), meta=meta)
 
 
 def parse_labelled(text: str, name: str) -> Document:
@@ -104,6 +154,8 @@ def parse_labelled(text: str, name: str) -> Document:
             texts.append(line)
             continue
         label, tab, rest = line.partition("\t")
+        if number == 1 and line.startswith("\ufeff"):
+            raise DataFormatError(f"{name}:1: starts with a byte order mark (U+FEFF); save the file as UTF-8 without BOM")
         if not tab:
             raise DataFormatError(f"{name}:{number}: no tab; a labelled line is 'label<TAB>text'")
         try:
@@ -134,18 +186,20 @@ def expand_inputs(inputs: Iterable[str | Path], suffix: str) -> list[str | Path]
         if path.is_dir():
             found = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
             if not found:
-                raise DataFormatError(f"{path}: directory holds no {suffix} files")
+                raise UsageError(f"{path}: directory holds no {suffix} files")
             paths.extend(found)
         elif path.exists():
             paths.append(path)
         else:
-            raise DataFormatError(f"{path}: no such file or directory")
+            raise UsageError(f"{path}: no such file or directory")
     return paths
 
 
 def read_manifest(path: str | Path) -> dict[str, str]:
     """Read a manifest ``name<TAB>site[<TAB>url]`` into {file stem: site}."""
     name = display_name(path)
+    if name != STDIN_NAME and not Path(path).is_file():
+        raise UsageError(f"{path}: no such manifest file")
     text = decode_dump(read_bytes(path), name)
     sites: dict[str, str] = {}
     for number, line in enumerate(split_lines(text)[0], start=1):
@@ -159,17 +213,28 @@ def read_manifest(path: str | Path) -> dict[str, str]:
 
 
 def read_labelled_corpus(
-    inputs: Iterable[str | Path], manifests: Sequence[str | Path] = ()
+    inputs: Iterable[str | Path],
+    manifests: Sequence[str | Path] = (),
+    skipped: list[tuple[str, LineclfError]] | None = None,
 ) -> list[Document]:
     """Read labelled files and directories; a document's site comes from the
-    manifests (by file stem) when listed there."""
+    manifests (by file stem) when listed there.
+
+    A bad file raises DataFormatError, unless a ``skipped`` list is given: then
+    the file is left out and ``(its name, the error)`` appended there.
+    """
     sites: dict[str, str] = {}
     for manifest in manifests:
         sites.update(read_manifest(manifest))
     docs = []
     for path in expand_inputs(inputs, LABELLED_SUFFIX):
         stem = Path(path).stem if str(path) != "-" else STDIN_NAME
-        docs.append(read_labelled(path, site=sites.get(stem)))
+        try:
+            docs.append(read_labelled(path, site=sites.get(stem)))
+        except DataFormatError as exc:
+            if skipped is None:
+                raise
+            skipped.append((display_name(path), exc))
     return docs
 
 
@@ -230,28 +295,60 @@ def format_jsonl(
     return "".join(out)
 
 
+def check_output_path(path: str | Path) -> None:
+    """Refuse, before any work is done, an output file that could not be
+    written: its folder is missing or not writable, or it is a folder itself."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: no such folder to write {path.name} in")
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".lineclf-probe."):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write here: {exc.strerror}") from None
+
+
 @contextmanager
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
-    """Open ``path`` for writing through a temporary file in the same folder,
-    renamed into place only when the block finishes without error, so an
-    interrupted write never leaves a partial file or spoils an existing one."""
+    """Open ``path`` for writing through a temporary file in the same folder
+    (hidden: ``.<name>.<random>.tmp``), renamed into place only when the block
+    finishes without error, so an interrupted write never leaves a partial
+    file or spoils an existing one.
+
+    An exception (Ctrl-C, SIGTERM through the CLI, a full disk) removes the
+    temporary file; only SIGKILL or a crash can leave one behind, and no
+    reader takes it for an output or an input.
+    """
     path = Path(path)
+    # The name is chosen before the file exists: a signal can arrive inside
+    # the system call that creates it, and the file must still be removable.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as exc:
+        # 0o666 less the umask: the usual mode of a new file
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:  # not created (an existing file of that name is not ours to remove)
         raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     try:
-        # NamedTemporaryFile creates 0600 files; give the output the usual mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
+        handle = os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+    try:
         with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        os.replace(temp, path)
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            # a full disk or a vanished folder: one line naming the file, not a traceback
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise

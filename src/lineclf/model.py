@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from .document import Document
-from .errors import DataFormatError, ModelFileError
+from .errors import DataFormatError, ModelFileError, UntrustedModelWarning
 from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift
 from .io import atomic_writer
 from .labels import LABELS
@@ -290,8 +290,36 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
+#: The shipped model's SHA-256 is recorded beside it, in ``sha256sum`` format.
+HASH_SUFFIX = ".sha256"
+#: Model files in skops' format, which loads without running code from the file.
+SKOPS_SUFFIX = ".skops"
+#: The only types a .skops model file may hold beyond those skops trusts
+#: itself: lineclf's own classifier, and the gradient-boosted trees' predictor
+#: (plain arrays; skops 0.16 does not list it yet).
+SKOPS_TRUSTED = (
+    "lineclf.model.LineClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+# set once the "loading a model runs code" warning has been given in this process
+_TRUST_WARNED = False
+
+
+def skops_module(path: Path):
+    """skops.io, or a ModelFileError saying how to install it."""
+    try:
+        import skops.io
+    except ImportError:
+        raise ModelFileError(f"{path}: .skops model files need skops; pip install 'lineclf[skops]'") from None
+    return skops.io
+
+
 def save_model(model: LineClassifier, path: str | Path, metadata: dict | None = None) -> Path:
-    """Write a fitted model with its metadata (atomically: temp file, then rename)."""
+    """Write a fitted model with its metadata (atomically: temp file, then rename).
+
+    A path ending in ``.skops`` is written in skops' format (needs skops),
+    any other as a joblib pickle.
+    """
     import sklearn
 
     check_is_fitted(model, "tree_model_")
@@ -306,6 +334,13 @@ def save_model(model: LineClassifier, path: str | Path, metadata: dict | None = 
         "estimator": model,
     }
     path = Path(path)
+    if path.suffix == SKOPS_SUFFIX:
+        from zipfile import ZIP_DEFLATED
+
+        sio = skops_module(path)
+        with atomic_writer(path) as handle:
+            sio.dump(bundle, handle, compression=ZIP_DEFLATED)
+        return path
     with atomic_writer(path) as handle:
         joblib.dump(bundle, handle, compress=3)
     return path
@@ -315,21 +350,83 @@ def _minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, as lower-case hex."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_default_model(path: Path) -> None:
+    """Check the shipped model against the SHA-256 recorded beside it, before
+    anything is unpickled from it."""
+    record = path.with_name(path.name + HASH_SUFFIX)
+    try:
+        fields = record.read_text("utf-8").split()
+    except OSError:
+        raise ModelFileError(f"{path}: its recorded SHA-256 ({record.name}) is missing; reinstall lineclf") from None
+    # sha256sum writes '<hex>  <name>', or '<hex> *<name>' in binary mode
+    if len(fields) != 2 or fields[1].lstrip("*") != path.name:
+        raise ModelFileError(f"{record}: not a 'sha256sum' line for {path.name}; reinstall lineclf")
+    actual = file_sha256(path)
+    if actual != fields[0].lower():
+        raise ModelFileError(
+            f"{path}: SHA-256 {actual} is not the one recorded in {record.name}; the shipped model is damaged or "
+            "was replaced: reinstall lineclf (after retraining it, scripts/train_default.sh records the new hash)"
+        )
+
+
+def _is_default_model(path: Path) -> bool:
+    try:
+        return path.resolve() == default_model_path().resolve()
+    except OSError:
+        return False
+
+
+def _warn_untrusted(path: Path) -> None:
+    global _TRUST_WARNED
+    if _TRUST_WARNED:
+        return
+    _TRUST_WARNED = True
+    warnings.warn(
+        # fixed words first, so `-W "ignore:loading model file"` can silence it
+        f"loading model file {path} runs code from it: load only model files you trust",
+        UntrustedModelWarning,
+        stacklevel=3,
+    )
+
+
 def load_bundle(path: str | Path | None = None) -> dict:
     """Load a model file's bundle (estimator and metadata), checking what it is.
 
-    Loading runs code from the file (it is a pickle): load only files you trust.
+    A joblib model file is a pickle: loading it runs code from it, so load only
+    files you trust. The shipped model (``path`` None, or its own path) is
+    first checked against its recorded SHA-256; any other joblib file gets an
+    :class:`UntrustedModelWarning`, once per process. A ``.skops`` file is
+    loaded without running code from it, and only if it holds nothing but the
+    types skops trusts and :data:`SKOPS_TRUSTED`.
     """
     import sklearn
 
+    default = path is None or _is_default_model(Path(path))
     path = Path(path) if path is not None else default_model_path()
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
-    try:
-        with open(path, "rb") as handle:
-            bundle = joblib.load(handle)
-    except Exception as exc:  # joblib/pickle raise many kinds for damaged files
-        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}); retrain it or give another --model") from None
+    skops_file = path.suffix == SKOPS_SUFFIX
+    if default:
+        verify_default_model(path)
+    if skops_file:
+        bundle = _load_skops(path)
+    else:
+        try:
+            with open(path, "rb") as handle:
+                bundle = joblib.load(handle)
+        except Exception as exc:  # joblib/pickle raise many kinds for damaged files
+            raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}); retrain it or give another --model") from None
     if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
         raise ModelFileError(f"{path}: not a lineclf model file")
     if bundle.get("protocol") != MODEL_PROTOCOL:
@@ -344,7 +441,25 @@ def load_bundle(path: str | Path | None = None) -> dict:
         )
     if list(bundle.get("labels", [])) != list(LABELS) or not isinstance(bundle.get("estimator"), LineClassifier):
         raise ModelFileError(f"{path}: model file does not hold a lineclf classifier for labels {', '.join(LABELS)}")
+    if not default and not skops_file:
+        # after the checks: a file that is refused above gets one error line, not two
+        _warn_untrusted(path)
     return bundle
+
+
+def _load_skops(path: Path) -> dict:
+    sio = skops_module(path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # a damaged zip, or no skops file at all
+        raise ModelFileError(f"{path}: not a readable .skops model file ({type(exc).__name__}); retrain it or give another --model") from None
+    unexpected = sorted(set(untrusted) - set(SKOPS_TRUSTED))
+    if unexpected:
+        raise ModelFileError(f"{path}: holds types lineclf does not trust ({', '.join(unexpected)}); not loading it")
+    try:
+        return sio.load(path, trusted=list(SKOPS_TRUSTED))
+    except Exception as exc:  # listed types that skops still cannot rebuild: a damaged file
+        raise ModelFileError(f"{path}: not a readable .skops model file ({type(exc).__name__}); retrain it or give another --model") from None
 
 
 def load_model(path: str | Path | None = None) -> LineClassifier:
@@ -362,6 +477,7 @@ def predict_documents(model: LineClassifier, documents: Sequence[Document]):
 __all__ = [
     "LineClassifier",
     "default_model_path",
+    "file_sha256",
     "load_bundle",
     "load_model",
     "predict_documents",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .io import atomic_writer, read_labelled_corpus
+from .errors import DataFormatError, LineclfError, UsageError
+from .io import atomic_writer, check_output_path, read_labelled_corpus
 from .metrics import Report, cross_val_predict, document_groups
-from .model import LineClassifier, save_model
+from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ class TrainResult:
     reports: dict[str, Report]
     folds: int
     grouped_by: str
+    #: Labelled pages trained on.
+    pages: int = 0
+    #: Labelled files left out (``on_error="skip"``): (name, why).
+    skipped: list[tuple[str, LineclfError]] = field(default_factory=list)
 
 
 def train_model(
@@ -31,21 +36,33 @@ def train_model(
     folds: int = 5,
     estimator: LineClassifier | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_error: str = "stop",
 ) -> TrainResult:
     """Cross-validate ``estimator`` on the labelled files under ``data``, fit it
     on all of them and save it to ``model_path`` with the scores as metadata.
 
     Reports cover all pages together and, when several DATA are given, each
     one on its own (predicted by models that never saw its fold's sites).
+    A bad labelled file stops everything before any training, unless
+    ``on_error="skip"``: then it is left out and listed in the result.
     """
+    if on_error not in ("stop", "skip"):
+        raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
+    # a model that cannot be saved should not cost a training run first
+    check_output_path(model_path)
+    if Path(model_path).suffix == SKOPS_SUFFIX:
+        skops_module(Path(model_path))
     estimator = estimator if estimator is not None else LineClassifier()
+    skipped: list[tuple[str, LineclfError]] | None = [] if on_error == "skip" else None
     sources: dict[str, list] = {}
     names = [Path(item).name or str(item) for item in data]
     for name, item in zip(names, data):
         # a folder name stands for its data unless two DATA share it
         key = name if names.count(name) == 1 else str(item)
-        sources[key] = read_labelled_corpus([item], manifests)
+        sources[key] = read_labelled_corpus([item], manifests, skipped=skipped)
     documents = [doc for docs in sources.values() for doc in docs]
+    if skipped and not documents:
+        raise DataFormatError(f"no labelled file could be read ({len(skipped)} skipped); the first: {skipped[0][1]}")
     groups = document_groups(documents)
     grouped_by = "site" if any(doc.site for doc in documents) else "file"
 
@@ -67,7 +84,7 @@ def train_model(
         "cross_validation": {"folds": n_folds, "grouped_by": grouped_by, "scores": {k: r.to_dict() for k, r in reports.items()}},
     }
     save_model(model, model_path, metadata)
-    return TrainResult(model, reports, n_folds, grouped_by)
+    return TrainResult(model, reports, n_folds, grouped_by, len(documents), skipped or [])
 
 
 def write_json(path: str | Path, payload) -> None:
