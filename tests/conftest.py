@@ -125,6 +125,74 @@ def write_labelled_dir(directory: Path, documents: list[Document]) -> list[Path]
     return paths
 
 
+#: Page texts for JSON Lines and WET samples: ordinary pages, CRLF line ends,
+#: an empty page, a page without a final line end.
+SAMPLE_TEXTS = [
+    (
+        "Home | News | Sport\n\nCouncil approves the harbour budget\n\nThe council approved the budget for the harbour "
+        "district late on Monday, after a long debate about the costs.\n\nImpressum\n"
+    ),
+    (
+        "Startseite\r\n\r\nKöln: Neue Brücke eröffnet\r\n\r\nDie neue Brücke über den Rhein wurde am Montag eröffnet, "
+        "nach drei Jahren Bauzeit und vielen Verzögerungen.\r\n"
+    ),
+    "",
+    "Menu\nStorm closes schools across the northern valleys\nForecasters expect more rain on Tuesday and Wednesday.",
+]
+
+
+def sample_records(texts: list[str] | None = None) -> list[dict]:
+    """JSON Lines records of the sample pages: id, url, the text, and a field to pass through."""
+    texts = SAMPLE_TEXTS if texts is None else texts
+    return [
+        {"id": f"page-{i}", "url": f"https://www.site{i % 2}.example/story/{i}", "text": text, "lang": ["en", "de"][i % 2]}
+        for i, text in enumerate(texts)
+    ]
+
+
+def jsonl_bytes(records: list[dict]) -> bytes:
+    import json
+
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+
+
+def write_wet(path: Path, records: list[dict], gzip: bool = True, extra_records: bool = True) -> Path:
+    """A WET file written with warcio: a warcinfo record, then one
+    'conversion' record per page (its url as WARC-Target-URI), and, with
+    ``extra_records``, a metadata record that is not a page."""
+    import io
+
+    from warcio.warcwriter import WARCWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=gzip, warc_version="WARC/1.0")
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "lineclf tests"}))
+        for record in records:
+            writer.write_record(
+                writer.create_warc_record(
+                    record["url"], "conversion", payload=io.BytesIO(record["text"].encode("utf-8")),
+                    warc_headers_dict={"Content-Type": "text/plain"},
+                )
+            )
+            if extra_records:
+                writer.write_record(
+                    writer.create_warc_record(
+                        record["url"], "metadata", payload=io.BytesIO(b"fetchTimeMs: 12\r\n"),
+                        warc_headers_dict={"Content-Type": "application/warc-fields"},
+                    )
+                )
+    return path
+
+
+def record_ids(path: Path) -> list[str]:
+    """The WARC-Record-ID of each conversion record of a WET file."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as handle:
+        return [r.rec_headers.get_header("WARC-Record-ID") for r in ArchiveIterator(handle) if r.rec_type == "conversion"]
+
+
 # --------------------------------------------------------------------------- fixtures
 
 

@@ -79,7 +79,9 @@ def test_directory_with_no_dumps(model_file, tmp_path):
     folder = tmp_path / "dumps"
     write_bytes(folder, "notes.md", b"not a dump\n")
     message = assert_clean_error(predict(model_file, folder), exit_code=2)
-    assert message == f"lineclf: error: {folder}: directory holds no .txt files"
+    assert message == (
+        f"lineclf: error: {folder}: directory holds no input files (.txt, .jsonl, .ndjson, .warc, .wet, each also .gz, .bz2 or .xz)"
+    )
 
 
 def test_directory_with_no_labelled_files(tmp_path):
@@ -815,7 +817,7 @@ def test_error_lines_never_hide_a_bug_behind_a_traceback(model_file, page, monke
     def broken(*args, **kwargs):
         raise ValueError("something no test foresaw")
 
-    monkeypatch.setattr(lineclf.predicting, "predict_document", broken)
+    monkeypatch.setattr(lineclf.predicting, "predict_many", broken)
     message = assert_clean_error(predict(model_file, page))
     assert message == "lineclf: error: unexpected ValueError: something no test foresaw (run again with --debug for the traceback)"
     result = predict(model_file, page, "--debug")

@@ -53,9 +53,15 @@ class EncodingErrors(str, Enum):
     replace = "replace"
 
 
+class InputFormat(str, Enum):
+    auto = "auto"
+    txt = "txt"
+    jsonl = "jsonl"
+    warc = "warc"
+
+
 #: Lines kept by `--format text` when no --keep is given: the article itself.
 DEFAULT_TEXT_KEEP = "headline,body"
-_SUFFIX = {OutputFormat.tsv: ".tsv", OutputFormat.jsonl: ".jsonl", OutputFormat.text: ".txt"}
 
 # Paths are checked by the library, not by typer's exists=/dir_okay=, so that
 # a missing or misplaced file gets the same one-line message as every other error.
@@ -105,10 +111,24 @@ def _on_sigterm(signum, frame):
     raise _Terminated
 
 
+# Where one-line messages go while a command runs: stderr, or, while a
+# progress display is on, that display's printer, which puts them above it
+# instead of into the middle of its line.
+_message_printer = None
+
+
+def _say(line: str) -> None:
+    """Write one message line to stderr."""
+    if _message_printer is not None:
+        _message_printer(line)
+    else:
+        typer.echo(line, err=True)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     # one line, as errors are (a library's warning may span several); the
     # source location means nothing to a user
-    typer.echo(f"lineclf: warning: {' '.join(str(message).split())}", err=True)
+    _say(f"lineclf: warning: {' '.join(str(message).split())}")
 
 
 def _command(func):
@@ -191,17 +211,17 @@ def _detach_stdout() -> None:
         os.close(devnull)
 
 
-def _report_skipped(skipped: list[str], total: int) -> None:
-    """After a batch with --on-error skip: name the skipped files and fail."""
+def _report_skipped(skipped: list[str], total: int, what: str = "file(s)") -> None:
+    """After a batch with --on-error skip: name the skipped files (or pages) and fail."""
     if skipped:
-        typer.echo(f"lineclf: error: skipped {len(skipped)} of {total} file(s) that could not be read: {', '.join(skipped)}", err=True)
+        typer.echo(f"lineclf: error: skipped {len(skipped)} of {total} {what} that could not be read: {', '.join(skipped)}", err=True)
         raise typer.Exit(1)
 
 
 def _skip_messages(skipped: list[tuple[str, LineclfError]]) -> list[str]:
     """Print one 'skipped' line per skipped file, saying why; return their names."""
     for _, exc in skipped:
-        typer.echo(f"lineclf: skipped: {exc}", err=True)
+        _say(f"lineclf: skipped: {exc}")
     return [name for name, _ in skipped]
 
 
@@ -280,15 +300,59 @@ def evaluate(
 @app.command()
 @_command
 def predict(
-    inputs: Annotated[list[Path], typer.Argument(help="Dump files, directories of *.txt dumps, or - for standard input.")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Dumps (.txt), JSON Lines (.jsonl, .ndjson) or WARC/WET files (.warc, .wet), each also compressed "
+            "(.gz, .bz2, .xz); directories of them; or - for standard input."
+        ),
+    ],
     model: ModelOption = None,
     out_dir: Annotated[
         Optional[Path],
         typer.Option("--out-dir", "-o", help="Write one <input stem>.<format> per input here instead of stdout."),
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="tsv: label<TAB>text; jsonl: labels and probabilities; text: kept lines only.")] = OutputFormat.tsv,
+    output_format: Annotated[
+        Optional[OutputFormat],
+        typer.Option(
+            "--format",
+            "-f",
+            help="tsv: label<TAB>text per line (dumps only). jsonl: labels and probabilities, per line for a dump, "
+            "one object per page for JSON Lines and WET pages. text: kept lines only; for JSON Lines and WET pages "
+            "one object per page with the cleaned text in its text field. Default: tsv for dumps, jsonl for pages.",
+            show_default=False,
+        ),
+    ] = None,
     keep: Annotated[
         Optional[str], typer.Option(help=f"Comma-separated labels to keep (default for --format text: {DEFAULT_TEXT_KEEP}).")
+    ] = None,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--input-format",
+            help="auto: recognise each input by its name, else its content. txt: a dump; jsonl: a page per line; "
+            "warc: a WARC/WET file (needs pip install 'lineclf\\[warc]').",
+        ),
+    ] = InputFormat.auto,
+    text_field: Annotated[str, typer.Option(help="JSON Lines field holding the page text (with \\n line ends).")] = "text",
+    id_field: Annotated[
+        str, typer.Option(help="JSON Lines field holding the page id, written first in the output; for WET pages, the name the WARC-Record-ID is written under.")
+    ] = "id",
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1,
+            help="Label in this many worker processes (the output is the same; try the number of CPU cores).",
+        ),
+    ] = 1,
+    dask_scheduler: Annotated[
+        Optional[str],
+        typer.Option(
+            "--dask-scheduler",
+            metavar="ADDRESS",
+            help="Label on this Dask cluster (e.g. tcp://scheduler:8786; needs pip install 'lineclf\\[dask]'); "
+            "inputs are read and outputs written here.",
+        ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out-dir.")] = False,
     on_error: OnErrorOption = OnError.stop,
@@ -303,42 +367,102 @@ def predict(
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Label every non-blank line of each input dump.
+    """Label every non-blank line of each page: a dump, or each record of a JSON Lines or WET file.
 
-    Without --out-dir, writes 'label<TAB>text' lines to stdout, blank lines kept,
-    every line's text unchanged.
+    Without --out-dir, writes 'label<TAB>text' lines to stdout (blank lines
+    kept, every line's text unchanged) for dumps, and one JSON object per
+    page for JSON Lines and WET pages, in input order. With --on-error skip,
+    a page or file that cannot be read is left out and listed at the end.
     """
     from .labels import parse_label_list
-    from .predicting import plan_outputs, predict_files
+    from .predicting import predict_files
+    from .sources import RECORD_FORMATS
 
     keep_labels = parse_label_list(keep) if keep else None
     if output_format is OutputFormat.text and keep_labels is None:
         keep_labels = parse_label_list(DEFAULT_TEXT_KEEP)
-    targets = plan_outputs(inputs, out_dir, _SUFFIX[output_format], overwrite) if out_dir else None
+    fmt = output_format.value if output_format is not None else None
+    if dask_scheduler is not None and jobs != 1:
+        raise typer.BadParameter("give either --jobs or --dask-scheduler, not both", param_hint="'--jobs'")
+    targets = None
+    if out_dir is not None:
+        from .predicting import plan_outputs
+
+        targets = plan_outputs(
+            inputs, out_dir, None, overwrite,
+            output_format=fmt, input_format=input_format.value, text_field=text_field,
+        )
     outcomes = predict_files(
-        inputs, model, output_format.value, keep_labels, targets,
-        encoding_errors=encoding_errors.value, on_error=on_error.value,
+        inputs, model, fmt, keep_labels, targets,
+        encoding_errors=encoding_errors.value, on_error=on_error.value, input_format=input_format.value,
+        text_field=text_field, id_field=id_field, jobs=jobs, scheduler=dask_scheduler,
     )
     skipped: list[str] = []
-    done = written = 0
-    for outcome in outcomes:
-        if outcome.error is not None:
-            skipped += _skip_messages([(outcome.name, outcome.error)])
-            continue
-        done += 1
-        if outcome.replaced_bytes:
-            typer.echo(
-                f"lineclf: warning: {outcome.name}: byte {outcome.first_replaced_byte}: {outcome.replaced_bytes} byte(s) "
-                "that are not UTF-8 replaced by U+FFFD",
-                err=True,
-            )
-        if outcome.target is None:
-            _write_stdout(outcome.text)
-        else:
-            written += 1
-    if out_dir is not None:
-        typer.echo(f"lineclf: wrote {written} file(s) to {out_dir}", err=True)
-    _report_skipped(skipped, done + len(skipped))
+    failed_inputs: set[str | None] = set()
+    done = 0
+    pages_of_records = False
+    with _page_progress(show=out_dir is not None or not sys.stdout.isatty()) as progress:
+        for outcome in outcomes:
+            pages_of_records = pages_of_records or outcome.format in RECORD_FORMATS
+            if outcome.error is not None:
+                skipped += _skip_messages([(outcome.name, outcome.error)])
+                if outcome.input_failed:
+                    failed_inputs.add(outcome.source)
+                continue
+            done += 1
+            if outcome.replaced_bytes:
+                _say(
+                    f"lineclf: warning: {outcome.name}: byte {outcome.first_replaced_byte}: {outcome.replaced_bytes} byte(s) "
+                    "that are not UTF-8 replaced by U+FFFD"
+                )
+            if outcome.target is None:
+                _write_stdout(outcome.text)
+            progress(outcome.lines)
+    if targets is not None:
+        typer.echo(f"lineclf: wrote {len(targets) - len(failed_inputs)} file(s) to {out_dir}", err=True)
+    _report_skipped(skipped, done + len(skipped), "page(s) or file(s)" if pages_of_records else "file(s)")
+
+
+@contextlib.contextmanager
+def _page_progress(show: bool):
+    """A progress display of pages and lines labelled, and their rates, on
+    stderr when it is a terminal (and ``show``: not while the output itself
+    goes to that terminal, which the display would garble). Yields a function
+    to call once per page with its number of lines."""
+    if not (show and sys.stderr.isatty()):
+        yield lambda lines: None
+        return
+    import time
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    global _message_printer
+    start = time.monotonic()
+    counts = {"pages": 0, "lines": 0}
+    # stdout is left alone: the labelled output is written to it as bytes
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True, redirect_stdout=False,
+    ) as display:
+        task = display.add_task(progress_text(0, 0, 0.0), total=None)
+
+        def advance(lines: int) -> None:
+            counts["pages"] += 1
+            counts["lines"] += lines
+            display.update(task, description=progress_text(counts["pages"], counts["lines"], time.monotonic() - start))
+
+        _message_printer = functools.partial(display.console.print, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        try:
+            yield advance
+        finally:
+            _message_printer = None
+
+
+def progress_text(pages: int, lines: int, seconds: float) -> str:
+    """What the progress display says: pages and lines so far, and per second."""
+    seconds = max(seconds, 1e-9)
+    return f"{pages:,} pages ({pages / seconds:,.1f}/s), {lines:,} lines ({lines / seconds:,.0f}/s)"
 
 
 @contextlib.contextmanager

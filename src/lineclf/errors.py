@@ -35,3 +35,8 @@ class OutputError(LineclfError):
 class UntrustedModelWarning(UserWarning):
     """Loading a model file other than the shipped, hash-checked one: a joblib
     model file is a pickle, and loading it runs code from it."""
+
+
+class InputWarning(UserWarning):
+    """Something odd in an input that lineclf read anyway (e.g. a WARC record
+    whose Content-Length does not match its text)."""

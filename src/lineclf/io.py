@@ -273,6 +273,19 @@ def format_text(doc: Document, labels: Sequence[str], keep: Sequence[str]) -> st
     return "".join(out)
 
 
+#: Decimal places of the probabilities written by the jsonl formats.
+PROBA_DIGITS = 4
+#: Where a page record's labelled lines go in ``--format jsonl`` output.
+PAGE_LINES_KEY = "lines"
+
+
+def _line_records(doc: Document, labels: Sequence[str], probabilities: np.ndarray, keep: Sequence[str] | None):
+    """(line number, label, probabilities, text) of each kept non-blank line."""
+    for i, label, proba in zip(doc.unit_index.tolist(), labels, probabilities):
+        if keep is None or label in keep:
+            yield i + 1, label, {name: round(float(p), PROBA_DIGITS) for name, p in zip(LABELS, proba)}, doc.lines[i]
+
+
 def format_jsonl(
     doc: Document,
     labels: Sequence[str],
@@ -281,18 +294,50 @@ def format_jsonl(
 ) -> str:
     """One JSON object per non-blank line: document, line number, label, probabilities, text."""
     out: list[str] = []
-    for i, label, proba in zip(doc.unit_index.tolist(), labels, probabilities):
-        if keep is not None and label not in keep:
-            continue
-        record = {
-            "doc": doc.name,
-            "line": i + 1,
-            "label": label,
-            "proba": {name: round(float(p), 4) for name, p in zip(LABELS, proba)},
-            "text": doc.lines[i],
-        }
+    for line, label, proba, text in _line_records(doc, labels, probabilities, keep):
+        record = {"doc": doc.name, "line": line, "label": label, "proba": proba, "text": text}
         out.append(json.dumps(record, ensure_ascii=False) + "\n")
     return "".join(out)
+
+
+def _page_fields(doc: Document, key: str) -> dict:
+    """A page record's fields to pass through (id first; see sources.iter_pages),
+    refusing one that the output would overwrite with ``key``."""
+    fields = dict(doc.meta.get("fields", {}))
+    if key in fields:
+        raise DataFormatError(f"{doc.name}: has a field '{key}', which the output writes the labels into; rename that field")
+    return fields
+
+
+def format_page_jsonl(
+    doc: Document,
+    labels: Sequence[str],
+    probabilities: np.ndarray,
+    keep: Sequence[str] | None = None,
+) -> str:
+    """One JSON object for a page record (a JSON Lines record or a WET page):
+    its fields (id first, then url and the other fields, without the text)
+    and, under ``lines``, each non-blank line's number in the page, label,
+    probabilities and text."""
+    record = _page_fields(doc, PAGE_LINES_KEY)
+    record[PAGE_LINES_KEY] = [
+        {"line": line, "label": label, "proba": proba, "text": text}
+        for line, label, proba, text in _line_records(doc, labels, probabilities, keep)
+    ]
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def format_page_text(doc: Document, labels: Sequence[str], keep: Sequence[str]) -> str:
+    """One JSON object for a page record: its fields and, in its text field,
+    the cleaned text (the kept lines, as :func:`format_text` gives them)."""
+    text_field = doc.meta.get("text_field", "text")
+    record = _page_fields(doc, text_field)
+    text = format_text(doc, labels, keep)
+    kept = [i for i, label in zip(doc.unit_index.tolist(), labels) if label in keep]
+    if kept and not doc.line_ends[kept[-1]]:
+        text = text[:-1]  # the page's text ended without a line end: so does its cleaned text
+    record[text_field] = text
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def check_output_path(path: str | Path) -> None:

@@ -1,0 +1,182 @@
+"""Labelling on a Dask cluster (``pip install 'lineclf[dask]'``).
+
+Two ways:
+
+- ``lineclf predict ... --dask-scheduler tcp://host:8786`` (or
+  ``predict_files(..., scheduler=address)``): pages are read here, labelled in
+  chunks on the cluster's workers, and written here in input order, exactly
+  as one process would write them. The model is sent to each worker once.
+- :func:`label_bag` maps the model over a ``dask.bag`` of pages (Documents,
+  JSON Lines records as dicts, or page texts) that you build yourself, for
+  example with :func:`read_bag` (each input file read by a worker, so the
+  files must be where the workers can read them), giving a bag of formatted
+  outputs, one string per page, in the bag's order::
+
+      import lineclf.dask
+      pages = lineclf.dask.read_bag(["crawl/a.wet.gz", "crawl/b.wet.gz"])
+      lineclf.dask.label_bag(pages, output_format="text").to_textfiles("clean/*.jsonl")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .document import Document
+from .errors import LineclfError, UsageError
+from .io import split_lines
+from .model import LineClassifier, load_model
+from .parallel import CHUNKS_PER_WORKER, Runner
+from .sources import (
+    DEFAULT_ID_FIELD,
+    DEFAULT_TEXT_FIELD,
+    PageError,
+    RecordSettings,
+    detect_source,
+    expand_sources,
+    read_source,
+    record_page,
+)
+
+#: How long to wait for the scheduler to answer before giving up.
+CONNECT_TIMEOUT_SECONDS = 30
+
+
+def _require_dask():
+    try:
+        import dask.bag  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("labelling on Dask needs dask and distributed: pip install 'lineclf[dask]'") from None
+
+
+# --------------------------------------------------------------------------- predict --dask-scheduler
+
+
+class DaskRunner(Runner):
+    """Labels chunks on a Dask cluster: the model is scattered to every worker
+    once, and each chunk is one task."""
+
+    def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None, scheduler):
+        super().__init__(model, output_format, keep)
+        _require_dask()
+        from distributed import Client
+
+        self._own_client = not isinstance(scheduler, Client)
+        if self._own_client:
+            try:
+                self._client = Client(scheduler, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise LineclfError(f"{scheduler}: cannot reach the Dask scheduler: {' '.join(str(exc).split())}") from None
+        else:
+            self._client = scheduler
+        try:
+            threads = sum(self._client.nthreads().values())
+            self.window = CHUNKS_PER_WORKER * max(1, threads)
+            self._model = self._client.scatter(model, broadcast=True, hash=False)
+        except BaseException:
+            self.close(True)
+            raise
+
+    def submit(self, documents: list[Document]):
+        from .predicting import label_chunk
+
+        return self._client.submit(label_chunk, self._model, documents, self.output_format, self.keep, pure=False)
+
+    def close(self, failed: bool) -> None:
+        if self._own_client:
+            self._client.close()
+
+
+# --------------------------------------------------------------------------- dask.bag
+
+
+def read_bag(
+    inputs: Iterable[str | Path],
+    input_format: str = "auto",
+    text_field: str = DEFAULT_TEXT_FIELD,
+    id_field: str = DEFAULT_ID_FIELD,
+    encoding_errors: str = "strict",
+):
+    """A ``dask.bag`` of the inputs' pages (Documents), one partition per input
+    file, each read lazily by the worker that labels it. Folders are expanded
+    here; the files must be readable by the workers. A page that cannot be
+    read fails the computation with its DataFormatError."""
+    _require_dask()
+    import dask.bag as db
+
+    paths = [str(p) for p in expand_sources(inputs, input_format)]
+    if "-" in paths:
+        raise UsageError("standard input cannot be read by Dask workers; give files")
+    settings = RecordSettings(text_field, id_field, encoding_errors)
+    return db.from_sequence(paths, npartitions=max(1, len(paths))).map_partitions(
+        _read_partition, input_format, settings
+    )
+
+
+def _read_partition(paths: Iterable[str], input_format: str, settings: RecordSettings) -> list[Document]:
+    # a list, not a generator: a partition may have to be sent between processes
+    pages = []
+    for path in paths:
+        source = detect_source(path, input_format, settings.text_field)
+        for page in read_source(source, settings):
+            if isinstance(page, PageError):
+                raise page.error
+            pages.append(page)
+    return pages
+
+
+def label_bag(
+    pages,
+    model: str | Path | LineClassifier | None = None,
+    output_format: str | None = None,
+    keep: Sequence[str] | None = None,
+    text_field: str = DEFAULT_TEXT_FIELD,
+    id_field: str = DEFAULT_ID_FIELD,
+):
+    """Map the model over a ``dask.bag`` of pages: a bag of the pages'
+    formatted outputs (one string per page, as ``lineclf predict`` writes it),
+    in the bag's order.
+
+    Pages are :class:`Document` (e.g. from :func:`read_bag`), JSON Lines
+    records (dicts with the page text in ``text_field``), or page texts
+    (str, read as dumps). ``model`` is loaded here (a file, or None for the
+    shipped model) and sent to each worker once. ``output_format`` None gives
+    tsv for dumps and jsonl for records, as in :func:`lineclf.predicting.page_format`.
+    """
+    _require_dask()
+    import uuid
+
+    import dask
+
+    classifier = model if isinstance(model, LineClassifier) else load_model(model)
+    # one graph node for the model, which every partition depends on: a
+    # worker receives it once (named, so that dask does not hash the model)
+    model_node = dask.delayed(classifier, name=f"lineclf-model-{uuid.uuid4().hex}", traverse=False)
+    keep = None if keep is None else tuple(keep)
+    return pages.map_partitions(
+        _label_partition, model_node, output_format, keep, RecordSettings(text_field, id_field)
+    )
+
+
+def _label_partition(items: Iterable[Any], model: LineClassifier, output_format, keep, settings: RecordSettings) -> list[str]:
+    from .predicting import chunked, label_chunk
+
+    documents = (_as_document(item, n, settings) for n, item in enumerate(items, start=1))
+    texts = []
+    for chunk in chunked(documents):
+        for result in label_chunk(model, chunk, output_format, keep):
+            if result.error is not None:
+                raise result.error
+            texts.append(result.text)
+    return texts
+
+
+def _as_document(item: Any, number: int, settings: RecordSettings) -> Document:
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, str):
+        lines, ends = split_lines(item)
+        return Document(name=f"page {number}", lines=tuple(lines), line_ends=tuple(ends))
+    return record_page(item, f"record {number}", settings, number=number)

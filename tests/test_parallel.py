@@ -1,0 +1,283 @@
+"""Batches in chunks, in this process or in joblib worker processes (-j):
+same output, in input order, with a bounded number of chunks in flight."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from conftest import (
+    SAMPLE_TEXTS,
+    SEED_TXT,
+    assert_clean_error,
+    jsonl_bytes,
+    run_cli,
+    sample_records,
+    synthetic_pages,
+    write_bytes,
+)
+
+from lineclf.document import Document
+from lineclf.parallel import Runner
+from lineclf.predicting import (
+    TASK_PAGES,
+    PageResult,
+    chunked,
+    predict_document,
+    predict_files,
+    predict_many,
+)
+from lineclf.sources import PageError, SourceEnd, SourceStart, iter_pages
+
+
+def predict(model_file, *args):
+    return run_cli("predict", *args, "--model", model_file)
+
+
+@pytest.fixture
+def batch(tmp_path):
+    """A folder of every kind of input, pages of many lengths, and a bad file."""
+    folder = tmp_path / "batch"
+    for i, doc in enumerate(synthetic_pages()):
+        write_bytes(folder, f"d{i}.txt", "".join(line + "\n" for line in doc.lines[: 5 + 3 * i]).encode())
+    write_bytes(folder, "seed.txt.gz", gzip.compress(SEED_TXT.read_bytes()))
+    write_bytes(folder, "e-bad.txt", b"binary\x00junk")
+    records = sample_records(SAMPLE_TEXTS * 40)
+    write_bytes(folder, "f.jsonl", jsonl_bytes(records[:70]) + b"{broken\n" + jsonl_bytes(records[70:]))
+    return folder
+
+
+def test_pages_labelled_together_get_what_they_get_alone(tiny_model, training_docs):
+    docs = training_docs + [Document.from_lines([]), Document.from_lines(["   ", ""])] + training_docs[:2]
+    together = predict_many(tiny_model, docs)
+    for doc, (labels, proba) in zip(docs, together):
+        alone_labels, alone_proba = predict_document(tiny_model, doc)
+        assert np.array_equal(proba, alone_proba)  # exactly: each line is labelled from its own page
+        assert list(labels) == list(alone_labels)
+
+
+def test_oversized_pages_in_a_batch_are_labelled_alone_in_pieces(tiny_model, training_docs):
+    big = Document.from_lines([f"Line {i} of a long list of links" for i in range(250)])
+    docs = [training_docs[0], big, training_docs[1]]
+    together = predict_many(tiny_model, docs, chunk_lines=100)
+    assert np.array_equal(together[1][1], predict_document(tiny_model, big, chunk_lines=100)[1])
+    assert np.array_equal(together[2][1], predict_document(tiny_model, training_docs[1])[1])
+
+
+@pytest.mark.parametrize("format_args", [(), ("--format", "jsonl"), ("--format", "text")], ids=["default", "jsonl", "text"])
+def test_jobs_give_the_same_output(model_file, batch, format_args):
+    single = predict(model_file, batch, *format_args, "--on-error", "skip")
+    double = predict(model_file, batch, *format_args, "--on-error", "skip", "-j", "2")
+    assert single.exit_code == double.exit_code == 1
+    assert double.stdout_bytes == single.stdout_bytes and double.stdout_bytes
+    assert double.stderr == single.stderr
+
+
+def test_jobs_write_the_same_files(model_file, batch, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert predict(model_file, batch, "-o", one, "--on-error", "skip").exit_code == 1
+    assert predict(model_file, batch, "-o", two, "--on-error", "skip", "-j", "2").exit_code == 1
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir()) and "f.jsonl" in names and "e-bad.tsv" not in names
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+
+
+def test_jobs_stop_at_the_first_bad_input(model_file, batch, tmp_path):
+    out = tmp_path / "out"
+    message = assert_clean_error(predict(model_file, batch, "-o", out, "-j", "2"))
+    assert message.startswith(f"lineclf: error: {batch / 'e-bad.txt'}: byte 6: NUL byte")
+    # everything before it is complete, nothing after it written
+    assert sorted(p.name for p in out.iterdir()) == [f"d{i}.tsv" for i in range(6)]
+
+
+def test_jobs_and_a_dask_scheduler_do_not_mix(model_file, batch):
+    result = predict(model_file, batch, "-j", "2", "--dask-scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and "give either --jobs or --dask-scheduler" in result.output
+
+
+def test_jobs_from_python(tiny_model, batch):
+    single = [(o.name, o.text, str(o.error)) for o in predict_files([batch], tiny_model, on_error="skip")]
+    double = [(o.name, o.text, str(o.error)) for o in predict_files([batch], tiny_model, on_error="skip", jobs=2)]
+    assert double == single
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+def _pages(n: int, lines: int = 3) -> list[Document]:
+    return [Document.from_lines([f"page {i} line {k}" for k in range(lines)], name=f"p{i}") for i in range(n)]
+
+
+def test_chunks_are_bounded_and_keep_the_stream_in_order():
+    items = [*_pages(TASK_PAGES + 10), SourceEnd(None), *_pages(5)]
+    chunks = list(chunked(iter(items)))
+    assert [len(c) for c in chunks] == [TASK_PAGES, 16]
+    assert [item for c in chunks for item in c] == items
+
+
+def test_stop_reads_nothing_after_the_first_error():
+    error = PageError("bad", ValueError("bad"))
+    consumed = []
+
+    def stream():
+        for item in [*_pages(3), error, *_pages(3)]:
+            consumed.append(item)
+            yield item
+
+    assert list(chunked(stream(), on_error="stop")) == [[*consumed]]
+    assert len(consumed) == 4
+    assert sum(map(len, chunked(iter([*_pages(2), error, *_pages(2)]), on_error="skip"))) == 5
+
+
+class _CountingRunner(Runner):
+    """A runner whose futures stay pending until read, counting how many are in flight."""
+
+    window = 3
+
+    def __init__(self):
+        self.in_flight = self.most = 0
+
+    def submit(self, documents):
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        runner = self
+
+        class Pending:
+            def result(self):
+                runner.in_flight -= 1
+                return [PageResult(doc.name, doc.n_units) for doc in documents]
+
+            def cancel(self):
+                return True
+
+        return Pending()
+
+
+def test_at_most_a_window_of_chunks_is_in_flight():
+    runner = _CountingRunner()
+    chunks = [[SourceStart(None), *_pages(2)], [SourceEnd(None)], *[_pages(1) for _ in range(10)]]
+    read = []
+
+    def stream():
+        for chunk in chunks:
+            read.append(chunk)
+            yield chunk
+
+    out = runner.map_chunks(stream())
+    first = next(out)
+    assert first == (chunks[0][0], None) and len(read) == runner.window  # read just ahead of what is written
+    rest = list(out)
+    assert runner.most <= runner.window
+    pages = [(item.name, result.text) for item, result in [first, *rest] if result is not None]
+    assert pages == [(doc.name, doc.name) for chunk in chunks for doc in chunk if isinstance(doc, Document)]
+
+
+def test_iter_pages_is_lazy(tmp_path):
+    folder = tmp_path / "in"
+    for i in range(3):
+        write_bytes(folder, f"{i}.jsonl", jsonl_bytes(sample_records()))
+    stream = iter_pages([folder])
+    first = [next(stream) for _ in range(2)]
+    assert isinstance(first[0], SourceStart) and isinstance(first[1], Document)
+
+
+def test_progress_text():
+    from lineclf.cli import progress_text
+
+    assert progress_text(1234, 56789, 2.0) == "1,234 pages (617.0/s), 56,789 lines (28,394/s)"
+    assert progress_text(0, 0, 0.0).startswith("0 pages (0.0/s)")
+
+
+# --------------------------------------------------------------------------- interrupted
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/stat"), reason="finds worker processes through Linux /proc")
+def test_terminated_jobs_leave_no_workers_and_no_partial_file(model_file, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pages = write_bytes(tmp_path, "pages.jsonl", jsonl_bytes(sample_records(SAMPLE_TEXTS * 2500)))
+    out = tmp_path / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore:loading model file"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lineclf", "predict", str(pages), "--model", str(model_file), "-o", str(out), "-j", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        # once the workers are labelling (a temporary output file is open)
+        while time.monotonic() < deadline and process.poll() is None:
+            workers = _children(process.pid)
+            if len(workers) >= 2 and out.is_dir() and list(out.iterdir()):
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    if process.returncode == 0:
+        pytest.skip("the batch finished before it could be terminated")
+    assert process.returncode == 143 and stderr.splitlines()[-1] == "lineclf: terminated", stderr
+    assert list(out.iterdir()) == []  # the unfinished file is removed, not left half written
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
+    import io
+    import sys
+
+    from lineclf import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli._page_progress(show=True) as advance:
+        advance(120)
+        cli._say("lineclf: skipped: pages.jsonl:3: not valid JSON")
+        advance(80)
+    assert cli._message_printer is None  # messages go straight to stderr again
+    shown = terminal.getvalue()
+    assert "lineclf: skipped: pages.jsonl:3: not valid JSON\n" in shown
+    # not shown unless asked (stdout is the terminal) or stderr is a terminal
+    with cli._page_progress(show=False) as advance:
+        advance(1)
+    assert terminal.getvalue() == shown

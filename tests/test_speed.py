@@ -1,0 +1,45 @@
+"""scripts/speed.py runs end to end on a few corpus pages (skipped where jusText
+or the research corpus is not available); its ratios compare the right rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+from conftest import CORPUS, REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts" / "speed.py"
+
+
+def load_speed():
+    spec = importlib.util.spec_from_file_location("speed", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+speed = load_speed()
+
+
+def test_ratios():
+    speeds = {speed.LINECLF_CORE: 100, speed.LINECLF_BATCH: 90, speed.lineclf_batch_name(2): 170, speed.JUSTEXT: 50, speed.C4_RULE: 1000}
+    ratios = dict(speed.ratio_rows(speeds, 2))
+    assert ratios[f"{speed.LINECLF_CORE} / {speed.JUSTEXT}"] == 2.0
+    assert ratios[f"lineclf predict -j 2 / {speed.LINECLF_BATCH}"] == 1.89
+    assert f"lineclf predict -j 3 / {speed.LINECLF_BATCH}" not in dict(speed.ratio_rows(speeds, 3))
+
+
+def test_speed_script_on_a_few_pages(corpus_dir, model_file, tmp_path, capsys):
+    pytest.importorskip("justext", reason="jusText is a benchmark extra: pip install -e '.[bench]'")
+    out = tmp_path / "speed.json"
+    code = speed.main(["--corpus", str(CORPUS), "--model", str(model_file), "--limit-pages", "3",
+                       "--repeat", "1", "--jobs", "1", "--json", str(out)])
+    assert code == 0
+    payload = json.loads(out.read_text("utf-8"))
+    assert payload["pages"] == 3 and payload["lines"] > 0
+    assert set(payload["tools"]) == {speed.LINECLF_CORE, speed.LINECLF_BATCH, speed.JUSTEXT, speed.C4_RULE}
+    assert all(tool["lines_per_second"] > 0 for tool in payload["tools"].values())
+    assert "| jusText |" in capsys.readouterr().out
