@@ -61,6 +61,8 @@ CORPORA = {"gn1": "English", "de-news": "German"}
 TURKU_LANGUAGES = {"de": "German", "en": "English", "es": "Spanish", "fi": "Finnish"}
 TURKU_DIR = "turku-quality"
 TURKU_FILE = "train.json"
+#: lineclf's cross-validation parts for turku-quality pages it trains on (--train-turku).
+TURKU_PART = "turku-"
 #: turku-quality's line labels: 1 = main text, 0 = noise.
 TURKU_CONTENT, TURKU_NOISE = 1, 0
 
@@ -310,14 +312,19 @@ def load_turku(path: Path, limit: int | None) -> list[TurkuDocument]:
 # --------------------------------------------------------------------------- benchmarks
 
 
-def benchmark_corpora(corpora: dict[str, list[Document]], args: argparse.Namespace) -> dict:
-    """Every tool on every five-label corpus, on the same lines."""
+def benchmark_corpora(
+    corpora: dict[str, list[Document]], args: argparse.Namespace, extra: dict[str, list[Document]] | None = None
+) -> tuple[dict, dict[str, tuple[list, float]]]:
+    """Every tool on every five-label corpus, on the same lines. Pages of
+    ``extra`` (turku-quality's) join lineclf's cross-validation, each its own
+    group; their cross-validated labels and seconds are returned by name."""
     lineclf_results: dict[str, tuple[list, float]] = {}
     if not args.skip_lineclf:
-        union = [doc for docs in corpora.values() for doc in docs]
-        parts = [name for name, docs in corpora.items() for _ in docs]
+        everything = {**corpora, **(extra or {})}
+        union = [doc for docs in everything.values() for doc in docs]
+        parts = [name for name, docs in everything.items() for _ in docs]
         predictions, seconds = lineclf_cross_validation(union, document_groups(union), parts, args.folds, args.params)
-        for name in corpora:
+        for name in everything:
             lineclf_results[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
     results: dict = {}
     for name, docs in corpora.items():
@@ -338,7 +345,22 @@ def benchmark_corpora(corpora: dict[str, list[Document]], args: argparse.Namespa
             "tools": tools,
         }
         logger.info("%s: scored %s", name, ", ".join(tools))
-    return results
+    return results, {name: lineclf_results[name] for name in (extra or {}) if name in lineclf_results}
+
+
+def turku_training_pages(corpus: Path, limit: int | None) -> dict[str, list[Document]]:
+    """turku-quality's texts as five-label training pages, by ``turku-<language>``.
+
+    Its labels are binary, so each side becomes its most common lineclf label:
+    main text -> body, noise -> chrome (scripts/turku_to_labelled.py does the same).
+    """
+    pages = {}
+    for language in TURKU_LANGUAGES:
+        texts = load_turku(corpus / TURKU_DIR / language / TURKU_FILE, limit)
+        pages[TURKU_PART + language] = [
+            text.document.with_labels(np.where(text.content, KEPT_LABEL, DROPPED_LABEL).tolist()) for text in texts
+        ]
+    return pages
 
 
 def load_given_model(path: Path, probe: Document) -> tuple:
@@ -392,15 +414,27 @@ def turku_scores(
 
 
 def benchmark_turku(
-    corpus: Path, corpora: dict[str, list[Document]], args: argparse.Namespace, given: tuple | None
+    corpus: Path,
+    corpora: dict[str, list[Document]],
+    args: argparse.Namespace,
+    given: tuple | None,
+    cross_validated: dict[str, tuple[list, float]] | None = None,
 ) -> dict:
-    """Content F1 of lineclf, jusText and all-content per turku-quality language;
-    lineclf is ``given`` (model, description) or fitted on ``corpora``."""
+    """Content F1 of lineclf, jusText and all-content per turku-quality language.
+    lineclf's labels are ``cross_validated`` ones (--train-turku: turku pages
+    in the same site-grouped cross-validation as gn1 and de-news), or those of
+    a model ``given`` (model, description) or fitted on ``corpora``."""
     from sklearn.model_selection import GroupKFold
 
     model = None
     if args.skip_lineclf:
         note = "lineclf skipped (--skip-lineclf)."
+    elif cross_validated:
+        note = (
+            f"lineclf is cross-validated ({args.folds} folds) over gn1, de-news and turku-quality together, each "
+            "turku text its own group, trained with turku's main text as body and its noise as chrome. "
+            "Its labels body, headline and caption count as content."
+        )
     else:
         model, described = given or fit_turku_model(corpora, args.params)
         # turku's labels are binary (content or not); LineClassifier learns only
@@ -420,7 +454,10 @@ def benchmark_turku(
         documents = [text.document for text in texts]
         stoplist = load_stoplist(stoplist_name)
         tools = {}
-        if model is not None:
+        if cross_validated:
+            labels, seconds = cross_validated[TURKU_PART + language]
+            tools[LINECLF] = turku_scores(texts, [np.isin(seq, CONTENT_LABELS) for seq in labels], seconds, folds)
+        elif model is not None:
             start = time.perf_counter()
             labels = model.predict(documents)
             seconds = time.perf_counter() - start
@@ -601,6 +638,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--params", type=json.loads, default={}, metavar="JSON",
                         help='LineClassifier parameters, e.g. \'{"max_iter": 100}\'')
     parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
+    parser.add_argument("--train-turku", action="store_true",
+                        help="train lineclf on turku-quality too (main text as body, noise as chrome), in the same "
+                             "cross-validation, as the shipped model is (scripts/train_default.sh)")
     parser.add_argument("--model", type=Path,
                         help="for turku-quality, use this fitted model file instead of training one on gn1 + de-news")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown report here")
@@ -621,8 +661,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         lineclf.LineClassifier().set_params(**args.params)
     except ValueError as exc:
         parser.error(f"--params: {exc}")
-    if args.skip_lineclf and (args.model or args.params):
-        parser.error("--model and --params need lineclf; drop --skip-lineclf")
+    if args.skip_lineclf and (args.model or args.params or args.train_turku):
+        parser.error("--model, --params and --train-turku need lineclf; drop --skip-lineclf")
+    if args.model and args.train_turku:
+        parser.error("--train-turku cross-validates lineclf on turku-quality; it cannot use a given --model")
     if args.model and not args.model.is_file():
         parser.error(f"--model: {args.model}: no such file")
     missing = [str(args.corpus / name) for name in CORPORA if not (args.corpus / name).is_dir()]
@@ -654,8 +696,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpora = load_corpora(args.corpus, args.limit_pages)
         probe = next(doc for docs in corpora.values() for doc in docs)
         given = load_given_model(args.model, probe) if args.model else None
-        results = benchmark_corpora(corpora, args)
-        turku = benchmark_turku(args.corpus, corpora, args, given)
+        extra = turku_training_pages(args.corpus, args.turku_limit) if args.train_turku else None
+        results, cross_validated = benchmark_corpora(corpora, args, extra)
+        turku = benchmark_turku(args.corpus, corpora, args, given, cross_validated)
     except (BenchmarkError, LineclfError) as exc:
         print(f"benchmark: error: {exc}", file=sys.stderr)
         return 1
@@ -669,6 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "params": args.params,
             "model": None if args.model is None else str(args.model),
             "skip_lineclf": args.skip_lineclf,
+            "train_turku": args.train_turku,
             "versions": versions(),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
             "cpus": os.cpu_count(),

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -201,17 +200,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {
-        "python": platform.python_version(),
-        "lineclf": lineclf.__version__,
-        "scikit-learn": version("scikit-learn"),
-        "jusText": version("jusText"),
-    }
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from functools import partial
@@ -268,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "load_average": None if load is None else round(load[0], 2),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-            "versions": versions(),
+            "versions": benchmark.versions(),
         },
         "pages": len(documents),
         "lines": lines,

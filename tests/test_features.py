@@ -243,3 +243,47 @@ def test_short_lines_between_two_long_lines_split_the_main_run():
     long_line = "One two three four five six seven eight nine ten eleven twelve thirteen fourteen"
     f = features_of([long_line] + ["Short"] * 10 + [long_line])
     assert f["in_main"][1:11].tolist() == [0] * 10
+
+
+def test_stop_share_is_high_in_running_text_and_zero_in_menus():
+    f = features_of(["Home", "Sport", "Die Regierung hat am Montag in Berlin mit der Opposition über das Gesetz gesprochen."])
+    assert f["stop_share"][:2].tolist() == [0, 0]
+    assert 0.3 < f["stop_share"][2] <= 1
+
+
+def test_page_stopword_shares_tell_the_language():
+    german = features_of(["Die Regierung hat am Montag mit der Opposition über das Gesetz gesprochen.", "Home"])
+    english = features_of(["The government said on Monday that it was going to talk with the opposition.", "Home"])
+    assert german["page_stop_de"][0] > german["page_stop_en"][0]
+    assert english["page_stop_en"][0] > english["page_stop_de"][0]
+    # a page-level feature: the same on every line
+    assert german["page_stop_de"][0] == german["page_stop_de"][1]
+
+
+def test_since_section_counts_lines_below_a_section_label():
+    f = features_of(["Article text here.", "Meistgelesene Artikel", "Teaser one", "Its snippet", "Teaser two"])
+    assert f["since_section"][1] == 0
+    assert f["since_section"][2:].tolist() == pytest.approx(np.log1p([1, 2, 3]).tolist())
+    assert f["since_section"][0] == pytest.approx(np.log1p(50))  # none above: capped
+
+
+def test_long_alternation_is_high_in_title_snippet_lists():
+    teasers = ["Short title", SENTENCE] * 5
+    body = [SENTENCE] * 10
+    assert features_of(teasers)["long_alternation"][5] > 0.5
+    assert features_of(body)["long_alternation"][5] == 0
+
+
+def test_trie_regex_matches_exactly_its_phrases():
+    import re
+
+    from lineclf.features import _trie_regex
+
+    phrases = ["a", "an", "and", "android", "mehr zum thema", "mehr", "b"]
+    pattern = re.compile(_trie_regex(phrases))
+    for phrase in phrases:
+        assert pattern.fullmatch(phrase)
+    assert pattern.fullmatch("mehr   zum thema")  # any run of spaces
+    for other in ["", "ab", "andr", "mehr zum", "c"]:
+        assert not pattern.fullmatch(other)
+    assert not re.compile(_trie_regex([])).search("anything")

@@ -27,11 +27,6 @@ def test_default_model_labels_every_line_of_the_german_example(shipped_model):
     assert len(_shipped_labels()) == 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known shortfall (issue 2 open): the shipped model labels the page's teaser block as chrome, "
-    "12 of 24 right; strict, so this flags when a model reaches the bar",
-)
 def test_default_model_labels_the_german_example(shipped_model, seed_doc):
     labels = _shipped_labels()
     agree = sum(a == b for a, b in zip(labels, seed_doc.labels))

@@ -29,6 +29,10 @@ LONG_LINE_WORDS = 10
 SHORT_LINE_PENALTY = 4.0
 #: Cue lists shipped as package data (resources/cues/<name>.txt).
 CUE_LISTS = ("chrome", "caption", "section")
+# stoplists shipped as resources/cues/stop-<language>.txt
+STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
+# lines from a section label ("Most read", "Mehr zum Thema") on count as under it
+SECTION_REACH = 50
 
 # Character classes, as bit flags in a lookup table over the Basic Multilingual Plane.
 _LETTER, _UPPER, _LOWER, _DIGIT, _SPACE, _PUNCT, _SYMBOL = (1 << k for k in range(7))
@@ -48,6 +52,7 @@ _DATE = re.compile(
     ).replace("_", _SP),
     re.IGNORECASE,
 )
+_TOKEN = re.compile(r"\w+|\n")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
 
@@ -90,9 +95,34 @@ def load_cues(name: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def _cue_pattern(name: str) -> re.Pattern:
-    alternatives = sorted((re.escape(c).replace(r"\ ", _SP + "+") for c in load_cues(name)), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+def _cue_pattern(*names: str) -> re.Pattern:
+    """One pattern for the cues of all ``names`` (longest first, whole words)."""
+    cues = {cue for name in names for cue in load_cues(name)}
+    return re.compile(r"(?<!\w)" + _trie_regex(sorted(cues)) + r"(?!\w)", re.IGNORECASE)
+
+
+def _trie_regex(phrases: Sequence[str]) -> str:
+    """A regex matching exactly ``phrases``, written as a prefix tree: Python's
+    ``re`` tries the alternatives of a flat list one by one at every position,
+    while a tree fails at the first character that no phrase continues with.
+    A space in a phrase matches any run of spaces."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+
+    def render(node: dict) -> str:
+        ends = "" in node
+        branches = [(_SP + "+" if char == " " else re.escape(char)) + render(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        if len(branches) == 1 and not ends:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if ends else "")
+
+    return render(trie) or "(?!)"
 
 
 @dataclass(frozen=True)
@@ -136,6 +166,21 @@ class _Chars:
 
     def line_of(self, positions: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.starts, positions, side="right") - 1
+
+    @cached_property
+    def tokens(self) -> tuple[list[str], np.ndarray]:
+        """Every maximal run of word characters, lower-cased, and its line."""
+        # one C-level pass; the joining newlines come along as tokens to count lines
+        found = _TOKEN.findall(self.text.lower())
+        is_newline = np.fromiter((t == "\n" for t in found), dtype=bool, count=len(found))
+        line = np.cumsum(is_newline)[~is_newline]
+        return [t for t in found if t != "\n"], line
+
+    def count_words_in(self, words: frozenset[str]) -> np.ndarray:
+        """Per line, how many of its tokens are in ``words`` (lower-case)."""
+        tokens, line = self.tokens
+        hits = np.fromiter((t in words for t in tokens), dtype=bool, count=len(tokens))
+        return np.bincount(line[hits], minlength=len(self.starts)).astype(float)
 
     def count_matches(self, pattern: re.Pattern) -> np.ndarray:
         positions = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
@@ -238,6 +283,22 @@ def pattern_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str
         cols[f"cue_{name}"] = np.bincount(lines, minlength=doc.n_units).clip(0, 3).astype(float)
         # share of the line's visible text that the cues cover ("Home", "Mehr zum Thema")
         cols[f"cue_{name}_share"] = covered / np.maximum(chars.lengths, 1)
+    # how far below the last section label the line is: lists under one are teasers
+    is_section = cols["cue_section_share"] > 0.5
+    cols["since_section"] = np.log1p(_distance_to_previous(is_section, cap=SECTION_REACH))
+    return np.column_stack(list(cols.values())), list(cols)
+
+
+def language_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[str]]:
+    """Stopword density of the line (jusText's main cue for running text) and
+    each language's stopword share on the whole page."""
+    words = np.maximum(chars.words, 1)
+    page_words = max(int(chars.words.sum()), 1)
+    stoplists = {lang: frozenset(load_cues(f"stop-{lang}")) for lang in STOPWORD_LANGUAGES}
+    cols = {"stop_share": (chars.count_words_in(frozenset().union(*stoplists.values())) / words).clip(0, 1)}
+    for lang, stoplist in stoplists.items():
+        share = chars.count_words_in(stoplist).sum() / page_words
+        cols[f"page_stop_{lang}"] = np.full(doc.n_units, share)
     return np.column_stack(list(cols.values())), list(cols)
 
 
@@ -291,6 +352,8 @@ def position_features(doc: Document, chars: _Chars) -> tuple[np.ndarray, list[st
         "since_long": np.log1p(_distance_to_previous(is_long)),
         "until_long": np.log1p(_distance_to_previous(is_long[::-1])[::-1]),
         "long_density": window_mean(is_long.astype(float), 3),
+        # title, snippet, title, snippet: long and short lines alternate in teaser lists
+        "long_alternation": window_mean(np.abs(np.diff(is_long.astype(float), prepend=float(is_long[0]))), 4),
     }
     return np.column_stack(list(cols.values())), list(cols)
 
@@ -363,7 +426,7 @@ def with_context(values: np.ndarray, names: Sequence[str], offsets: Sequence[int
     return np.hstack(blocks), out_names
 
 
-LINE_FAMILIES: tuple[Callable, ...] = (length_features, punctuation_features, pattern_features, position_features)
+LINE_FAMILIES: tuple[Callable, ...] = (length_features, punctuation_features, pattern_features, language_features, position_features)
 
 
 def line_features(doc: Document) -> tuple[np.ndarray, list[str]]:
