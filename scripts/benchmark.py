@@ -352,7 +352,7 @@ def turku_training_pages(corpus: Path, limit: int | None) -> dict[str, list[Docu
     """turku-quality's texts as five-label training pages, by ``turku-<language>``.
 
     Its labels are binary, so each side becomes its most common lineclf label:
-    main text -> body, noise -> chrome (scripts/turku_to_labelled.py does the same).
+    main text -> body, noise -> chrome.
     """
     pages = {}
     for language in TURKU_LANGUAGES:

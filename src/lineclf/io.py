@@ -175,8 +175,11 @@ def read_labelled(path: str | Path, site: str | None = None) -> Document:
     return doc if site is None else dataclasses.replace(doc, site=site)
 
 
-def expand_inputs(inputs: Iterable[str | Path], suffix: str) -> list[str | Path]:
-    """Files as given, directories replaced by their ``*suffix`` files (recursive, sorted)."""
+def expand_inputs(inputs: Iterable[str | Path], suffixes: str | tuple[str, ...], what: str | None = None) -> list[str | Path]:
+    """Files as given (and ``-``), directories replaced by the files in them
+    whose names end in one of ``suffixes``, in any case (recursive, sorted).
+    ``what`` names those files in the error for a directory without any."""
+    suffixes = (suffixes,) if isinstance(suffixes, str) else tuple(suffixes)
     paths: list[str | Path] = []
     for item in inputs:
         if str(item) == "-":
@@ -184,9 +187,9 @@ def expand_inputs(inputs: Iterable[str | Path], suffix: str) -> list[str | Path]
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.name.lower().endswith(suffixes) and p.is_file())
             if not found:
-                raise UsageError(f"{path}: directory holds no {suffix} files")
+                raise UsageError(f"{path}: directory holds no {what or ', '.join(suffixes) + ' files'}")
             paths.extend(found)
         elif path.exists():
             paths.append(path)

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from .document import Document
 from .errors import DataFormatError, InputWarning, LineclfError, UsageError
-from .io import STDIN_NAME, decode_text, display_name, read_dump, split_lines
+from .io import STDIN_NAME, decode_text, display_name, expand_inputs, read_dump, split_lines
 
 #: Input formats: a dump (the page's text), JSON Lines (a page per line), WARC/WET (a page per conversion record).
 TXT, JSONL, WARC = "txt", "jsonl", "warc"
@@ -154,23 +154,8 @@ def expand_sources(inputs: Iterable[str | Path], input_format: str = "auto") -> 
     compressed or not (only the given format's, with ``input_format``)."""
     _check_input_format(input_format)
     suffixes = input_suffixes(input_format)
-    paths: list[str | Path] = []
-    for item in inputs:
-        if str(item) == "-":
-            paths.append("-")
-            continue
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.name.lower().endswith(suffixes) and p.is_file())
-            if not found:
-                plain = ", ".join(s for s in suffixes if not s.endswith(tuple(COMPRESSION_SUFFIXES.values())))
-                raise UsageError(f"{path}: directory holds no input files ({plain}, each also .gz, .bz2 or .xz)")
-            paths.extend(found)
-        elif path.exists():
-            paths.append(path)
-        else:
-            raise UsageError(f"{path}: no such file or directory")
-    return paths
+    plain = ", ".join(s for s in suffixes if not s.endswith(tuple(COMPRESSION_SUFFIXES.values())))
+    return expand_inputs(inputs, suffixes, f"input files ({plain}, each also .gz, .bz2 or .xz)")
 
 
 def _check_input_format(input_format: str) -> None:
