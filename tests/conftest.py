@@ -287,3 +287,16 @@ def labels_of_tsv_output(output: str, dump: str) -> list[str]:
         assert rest == text
         labels.append(label)
     return labels
+
+
+def load_script(name: str):
+    """A script of scripts/ (not a package) loaded as a module."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the module runs
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

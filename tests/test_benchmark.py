@@ -4,13 +4,12 @@ jusText or the research corpus is not available)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, REPO_ROOT
+from conftest import CORPUS, REPO_ROOT, load_script
 
 SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
 #: Pages per corpus and documents per turku language in the corpus run: enough
@@ -18,17 +17,7 @@ SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
 FEW = 5
 
 
-def load_benchmark():
-    """scripts/ is not a package: load the script as a module."""
-    spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the module runs
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark = load_benchmark()
+benchmark = load_script("benchmark")
 
 PAGE = [
     "Home | News | Sport | Login",

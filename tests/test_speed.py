@@ -3,25 +3,15 @@ or the research corpus is not available); its ratios compare the right rows."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
-from conftest import CORPUS, REPO_ROOT
+from conftest import CORPUS, REPO_ROOT, load_script
 
 SCRIPT = REPO_ROOT / "scripts" / "speed.py"
 
 
-def load_speed():
-    spec = importlib.util.spec_from_file_location("speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-speed = load_speed()
+speed = load_script("speed")
 
 
 def test_ratios():

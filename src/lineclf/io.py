@@ -115,14 +115,24 @@ def read_bytes(path: str | Path) -> bytes:
     """Read a file, or standard input for ``-``, as bytes."""
     if str(path) == "-":
         return sys.stdin.buffer.read()
+    with open_input(path, path) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise DataFormatError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def open_input(path: str | Path, name: str | Path) -> BinaryIO:
+    """Open an input file for binary reading; what goes wrong is a
+    DataFormatError naming it as ``name``."""
     try:
-        return Path(path).read_bytes()
+        return open(path, "rb")  # noqa: SIM115 -- the caller closes it
     except FileNotFoundError:
-        raise DataFormatError(f"{path}: no such file") from None
+        raise DataFormatError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise DataFormatError(f"{path}: is a directory, not a file") from None
+        raise DataFormatError(f"{name}: is a directory, not a file") from None
     except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read: {exc.strerror}") from None
+        raise DataFormatError(f"{name}: cannot read: {exc.strerror}") from None
 
 
 def display_name(path: str | Path) -> str:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from .document import Document
 from .errors import DataFormatError, InputWarning, LineclfError, UsageError
-from .io import STDIN_NAME, decode_text, display_name, expand_inputs, read_dump, split_lines
+from .io import STDIN_NAME, decode_text, display_name, expand_inputs, open_input, read_dump, split_lines
 
 #: Input formats: a dump (the page's text), JSON Lines (a page per line), WARC/WET (a page per conversion record).
 TXT, JSONL, WARC = "txt", "jsonl", "warc"
@@ -426,14 +426,7 @@ def _open(source: Source) -> Iterator[BinaryIO]:
             _PEEKED.pop(str(source.path), None)
         raw, handle = peeked.stream, (peeked.origin if peeked.owned else None)
     else:
-        try:
-            handle = open(source.path, "rb")  # noqa: SIM115 -- closed below
-        except FileNotFoundError:
-            raise DataFormatError(f"{source.name}: no such file") from None
-        except IsADirectoryError:
-            raise DataFormatError(f"{source.name}: is a directory, not a file") from None
-        except OSError as exc:
-            raise DataFormatError(f"{source.name}: cannot read: {exc.strerror}") from None
+        handle = open_input(source.path, source.name)  # closed below
         raw = handle
     try:
         if source.compression is None:
