@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 import lineclf
+from lineclf.batch import SiteCounts
 from lineclf.document import Document
 from lineclf.errors import LineclfError
 from lineclf.io import atomic_writer, read_labelled_corpus
@@ -80,6 +81,9 @@ C4_BANNED = ("javascript", "lorem ipsum", "{")
 
 #: Tool names as they appear in the tables.
 LINECLF = "lineclf"
+#: lineclf with each page labelled as if alone: no counts of lines across the
+#: pages of its site (what `lineclf predict` does with --no-count-sites).
+LINECLF_ALONE = "lineclf, pages alone"
 ALL_CHROME = "all chrome"
 C4_RULE = "C4 rule"
 JUSTEXT = "jusText"
@@ -166,17 +170,25 @@ def run_tool(
 
 def lineclf_cross_validation(
     documents: Sequence[Document], groups: Sequence[str], parts: Sequence[str], folds: int, params: dict
-) -> tuple[list[np.ndarray], dict[str, float]]:
+) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.metrics.cross_val_predict), and per part (corpus) the seconds spent
-    predicting its test pages (features and model; fitting is not counted)."""
+    predicting its test pages (features and model; fitting is not counted).
+
+    Keyed by variant: LINECLF labels each corpus's test pages as one batch,
+    whose lines are counted across the pages of each site (the fold holds
+    every page of its sites); LINECLF_ALONE, for a model with site
+    repetition, labels the same pages as if each were alone."""
     from sklearn.model_selection import GroupKFold
 
     n_splits = min(folds, len(set(groups)))
     if n_splits < 2:
         raise BenchmarkError("cross-validation needs pages from at least two sites")
-    predictions: list[np.ndarray | None] = [None] * len(documents)
-    seconds = dict.fromkeys(parts, 0.0)
+    variants: dict[str, object] = {LINECLF: None}
+    if lineclf.LineClassifier(**params).site_repetition:
+        variants[LINECLF_ALONE] = SiteCounts()  # no other pages: every line counts once
+    predictions = {variant: [None] * len(documents) for variant in variants}
+    seconds = {variant: dict.fromkeys(parts, 0.0) for variant in variants}
     for fold, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(documents, groups=groups), start=1):
         start = time.perf_counter()
         model = lineclf.LineClassifier(**params).fit(
@@ -187,12 +199,13 @@ def lineclf_cross_validation(
         # one predict call per corpus, so that each corpus gets its own speed
         for part in dict.fromkeys(parts):
             batch = [i for i in test if parts[i] == part]
-            start = time.perf_counter()
-            labels = model.predict([documents[i] for i in batch])
-            seconds[part] += time.perf_counter() - start
-            for i, doc_labels in zip(batch, labels):
-                predictions[i] = doc_labels
-    return predictions, seconds  # type: ignore[return-value]
+            for variant, site_counts in variants.items():
+                start = time.perf_counter()
+                labels = model.predict([documents[i] for i in batch], site_counts)
+                seconds[variant][part] += time.perf_counter() - start
+                for i, doc_labels in zip(batch, labels):
+                    predictions[variant][i] = doc_labels
+    return {variant: (predictions[variant], seconds[variant]) for variant in variants}  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- scores
@@ -319,13 +332,17 @@ def benchmark_corpora(
     ``extra`` (turku-quality's) join lineclf's cross-validation, each its own
     group; their cross-validated labels and seconds are returned by name."""
     lineclf_results: dict[str, tuple[list, float]] = {}
+    lineclf_alone: dict[str, tuple[list, float]] = {}
     if not args.skip_lineclf:
         everything = {**corpora, **(extra or {})}
         union = [doc for docs in everything.values() for doc in docs]
         parts = [name for name, docs in everything.items() for _ in docs]
-        predictions, seconds = lineclf_cross_validation(union, document_groups(union), parts, args.folds, args.params)
-        for name in everything:
-            lineclf_results[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
+        variants = lineclf_cross_validation(union, document_groups(union), parts, args.folds, args.params)
+        for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
+            if variant in variants:
+                predictions, seconds = variants[variant]
+                for name in everything:
+                    results_of[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
     results: dict = {}
     for name, docs in corpora.items():
         language = CORPORA[name]
@@ -333,6 +350,8 @@ def benchmark_corpora(
         tools: dict = {}
         if name in lineclf_results:
             tools[LINECLF] = tool_scores(docs, *lineclf_results[name])
+        if name in lineclf_alone:
+            tools[LINECLF_ALONE] = tool_scores(docs, *lineclf_alone[name])
         tools[ALL_CHROME] = tool_scores(docs, [[DROPPED_LABEL] * d.n_units for d in docs], None)
         tools[C4_RULE] = tool_scores(docs, *run_tool(c4_document, docs))
         tools[JUSTEXT] = tool_scores(docs, *run_tool(partial(justext_document, stoplist=stoplist), docs))

@@ -68,7 +68,9 @@ Labels each non-blank line of a web page's text dump as body, headline,
 caption, teaser or chrome (see the README). Two passes: a linear model over
 hashed word n-grams and layout features, then gradient-boosted trees that
 revise each line from its own features and the first pass's probabilities of
-its neighbours and page. Parameters: {params}.
+its neighbours and page. Each line also sees on what share of the other pages
+of its site in the batch being labelled it recurs (menus do; a page labelled
+alone has no other pages). Parameters: {params}.
 
 ## Training data
 
@@ -83,7 +85,8 @@ text.
 Site-grouped {cv['folds']}-fold cross-validation (no site is in both the training
 and the test folds; folds grouped by {cv['grouped_by']}), line-weighted. Each
 row scores the pages of one corpus, predicted by models trained on the other
-folds of both corpora.
+folds of both corpora. A test fold's pages are labelled as one batch, so
+lines are counted across the pages of each of its sites.
 
 {score_table(cv['scores'])}
 

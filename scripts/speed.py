@@ -58,6 +58,7 @@ DEFAULT_REPEAT = 3
 BATCH_FORMAT = "tsv"
 
 LINECLF_CORE = "lineclf: features + prediction, 1 process"
+LINECLF_ALONE = "lineclf: the same, pages alone (no site counts)"
 LINECLF_BATCH = "lineclf predict, 1 process"
 JUSTEXT = "jusText"
 C4_RULE = "C4 rule"
@@ -83,17 +84,24 @@ def time_call(run: Callable[[], Sequence], documents: Sequence[Document], name: 
     return seconds
 
 
-def lineclf_core(model, documents: Sequence[Document]) -> list:
+def lineclf_core(model, documents: Sequence[Document], alone: bool = False) -> list:
+    """Labels of the pages as one batch (lines counted across each site's
+    pages), or each page as if alone."""
+    from lineclf.batch import SiteCounts
     from lineclf.predicting import predict_many
 
-    return [labels for labels, _ in predict_many(model, documents)]
+    return [labels for labels, _ in predict_many(model, documents, site_counts=SiteCounts() if alone else None)]
 
 
 def lineclf_batch(runner, documents: Sequence[Document]) -> list:
-    """Run the pages through a runner as `lineclf predict` does (chunks, in
-    order); one result per page, its tsv lines standing in for its labels."""
+    """Run the pages through a runner as `lineclf predict` does (the batch's
+    lines counted first, then chunks, in order); one result per page, its tsv
+    lines standing in for its labels."""
+    from lineclf.batch import SiteCounts
     from lineclf.predicting import chunked
 
+    if runner.model.site_repetition:
+        runner.site_counts = SiteCounts.of(documents)
     results = [result for _, result in runner.map_chunks(chunked(documents))]
     return [_labelled_lines(result.text) for result in results]
 
@@ -132,6 +140,7 @@ def ratio_rows(speeds: dict[str, int], jobs: int) -> list[tuple[str, float]]:
         (LINECLF_CORE, C4_RULE),
         (parallel, LINECLF_BATCH),
         (LINECLF_BATCH, LINECLF_CORE),
+        (LINECLF_CORE, LINECLF_ALONE),
     ]
     return [
         (f"{a} / {b}", round(speeds[a] / speeds[b], 2))
@@ -219,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stoplist = benchmark.load_stoplist(STOPLIST)
     tools: dict[str, Callable[[], Sequence]] = {
         LINECLF_CORE: partial(lineclf_core, model, documents),
+        LINECLF_ALONE: partial(lineclf_core, model, documents, alone=True),
         JUSTEXT: lambda: [benchmark.justext_document(doc, stoplist) for doc in documents],
         C4_RULE: lambda: [benchmark.c4_document(doc) for doc in documents],
     }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lineclf.batch import site_line_counts
+from lineclf import batch
+from lineclf.batch import SiteCounts, site_line_counts
 from lineclf.document import Document
 
 
@@ -21,12 +22,53 @@ def test_lines_counted_over_the_pages_of_a_site():
     assert [c.tolist() for c in counts] == [[2, 1, 2], [2, 1], [1, 1]]
 
 
-def test_pages_without_a_site_count_over_the_whole_batch():
+def test_pages_without_a_site_count_together_as_one_site():
+    # a folder of plain dumps has no URLs: the whole batch is one site
     docs = [page(["Menu", "Text"], site="a.example"), page(["Menu", "Other"]), page(["Menu"])]
-    assert [c.tolist() for c in site_line_counts(docs)] == [[1, 1], [3, 1], [3]]
+    assert [c.tolist() for c in site_line_counts(docs)] == [[1, 1], [2, 1], [2]]
 
 
 def test_a_single_page_counts_one_for_every_line():
     (counts,) = site_line_counts([page(["A", "A", "", "B"])])
     assert counts.tolist() == [1, 1, 1]
     assert site_line_counts([]) == [] and site_line_counts([page([])])[0].tolist() == []
+
+
+def site_pages(n_sites=3, pages=4):
+    return [
+        page([f"Menu {s}", f"Story {s}-{p}", "Footer", f"Menu {s}"], site=f"s{s}.example", name=f"{s}-{p}")
+        for s in range(n_sites)
+        for p in range(pages)
+    ]
+
+
+def test_counts_made_apart_merge_to_the_counts_of_the_whole(monkeypatch):
+    docs = site_pages()
+    whole = SiteCounts.of(docs)
+    merged = SiteCounts.of(docs[:5]).merge(SiteCounts.of(docs[5:]))
+    assert merged.site_pages == whole.site_pages == {f"s{s}.example": 4 for s in range(3)}
+    assert all((merged.line_counts(d) == whole.line_counts(d)).all() for d in docs)
+    # a stream merged every few keys (bounded memory) counts the same
+    monkeypatch.setattr(batch, "MERGE_EVERY_KEYS", 2)
+    streamed = SiteCounts.of(iter(docs))
+    assert all((streamed.line_counts(d) == whole.line_counts(d)).all() for d in docs)
+    assert whole.line_counts(docs[0]).tolist() == [4, 1, 4, 4]
+
+
+def test_a_page_the_counts_never_saw_counts_one():
+    counts = SiteCounts.of(site_pages())
+    stranger = page(["Menu 0", "Something else"], site="elsewhere.example")
+    assert counts.line_counts(stranger).tolist() == [1, 1]
+    assert counts.pages_of(stranger) == 1
+    assert SiteCounts().line_counts(stranger).tolist() == [1, 1]
+
+
+def test_counts_restricted_to_a_chunk_give_the_same_counts_for_it():
+    docs = site_pages()
+    whole = SiteCounts.of(docs)
+    chunk = [docs[1], docs[6]]
+    part = whole.restricted_to(chunk)
+    assert len(part.keys) < len(whole.keys)
+    assert part.site_pages == {"s0.example": 4, "s1.example": 4}
+    assert all((part.line_counts(d) == whole.line_counts(d)).all() for d in chunk)
+    assert SiteCounts().restricted_to(chunk).line_counts(docs[1]).tolist() == [1, 1, 1, 1]

@@ -94,3 +94,21 @@ def test_peers_only_benchmark_on_a_few_corpus_pages(tmp_path):
         assert turku["documents"] == FEW
         assert set(turku["tools"]) == {"jusText", "all content"}
         assert 0 < turku["tools"]["all content"]["content_f1"] <= 1
+
+
+def test_lineclf_cross_validation_labels_each_page_as_a_batch_and_alone():
+    from conftest import synthetic_pages
+
+    from lineclf.metrics import document_groups
+
+    docs = synthetic_pages()
+    params = {"max_iter": 10, "inner_folds": 2, "hash_features": 2**12}
+    variants = benchmark.lineclf_cross_validation(docs, document_groups(docs), ["web"] * len(docs), 3, params)
+    assert set(variants) == {benchmark.LINECLF, benchmark.LINECLF_ALONE}
+    for predictions, seconds in variants.values():
+        assert [len(p) for p in predictions] == [d.n_units for d in docs]
+        assert seconds["web"] > 0
+    plain = benchmark.lineclf_cross_validation(
+        docs, document_groups(docs), ["web"] * len(docs), 3, {**params, "site_repetition": False}
+    )
+    assert set(plain) == {benchmark.LINECLF}

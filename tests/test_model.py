@@ -35,7 +35,7 @@ def test_get_params_returns_constructor_arguments():
     assert params["alpha"] == 1e-3 and params["context"] == (-1, 1)
     assert set(params) == {
         "context", "hash_features", "alpha", "max_iter", "learning_rate", "max_leaf_nodes",
-        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "random_state",
+        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "random_state",
     }
 
 

@@ -4,6 +4,7 @@ same output, in input order, with a bounded number of chunks in flight."""
 from __future__ import annotations
 
 import gzip
+import json
 
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from conftest import (
     write_bytes,
 )
 
+from sklearn.base import clone
+
+from lineclf.batch import SiteCounts
 from lineclf.document import Document
 from lineclf.parallel import Runner
 from lineclf.predicting import (
@@ -48,13 +52,47 @@ def batch(tmp_path):
     return folder
 
 
-def test_pages_labelled_together_get_what_they_get_alone(tiny_model, training_docs):
+def test_pages_labelled_together_get_what_they_get_alone_with_the_batch_counts(tiny_model, training_docs, monkeypatch):
+    import lineclf.predicting
+
     docs = training_docs + [Document.from_lines([]), Document.from_lines(["   ", ""])] + training_docs[:2]
+    counts = SiteCounts.of(docs)
+    monkeypatch.setattr(lineclf.predicting, "BATCH_LINES", 40)  # many calls of the model
     together = predict_many(tiny_model, docs)
     for doc, (labels, proba) in zip(docs, together):
-        alone_labels, alone_proba = predict_document(tiny_model, doc)
+        alone_labels, alone_proba = predict_document(tiny_model, doc, site_counts=counts)
         assert np.array_equal(proba, alone_proba)  # exactly: each line is labelled from its own page
         assert list(labels) == list(alone_labels)
+
+
+def test_a_batch_counts_lines_across_the_pages_of_a_site(tiny_model, training_docs):
+    alpha = [doc for doc in training_docs if doc.site == "alpha.example"]
+    assert len(alpha) == 2
+    alone = predict_document(tiny_model, alpha[0])[1]
+    assert np.array_equal(alone, predict_document(tiny_model, alpha[0], site_counts=SiteCounts.of(alpha[:1]))[1])
+    assert not np.array_equal(alone, predict_many(tiny_model, alpha)[0][1])
+    # a model without the feature labels each page on its own
+    plain = clone(tiny_model).set_params(site_repetition=False).fit(training_docs)
+    assert np.array_equal(predict_many(plain, alpha)[0][1], predict_document(plain, alpha[0])[1])
+
+
+def test_a_batch_of_files_is_counted_whole_across_chunks(tiny_model, tmp_path, monkeypatch):
+    import lineclf.predicting
+
+    pages = synthetic_pages()
+    folder = tmp_path / "site"
+    for i, doc in enumerate(pages):
+        write_bytes(folder, f"p{i}.txt", "".join(line + "\n" for line in doc.lines).encode())
+    docs = [Document.from_lines(doc.lines, name=f"p{i}") for i, doc in enumerate(pages)]  # dumps have no site
+    expected = [proba for proba in tiny_model.predict_proba(docs, SiteCounts.of(docs))]
+    monkeypatch.setattr(lineclf.predicting, "TASK_PAGES", 2)  # three chunks
+    outcomes = list(predict_files([folder], tiny_model, output_format="jsonl"))
+    for outcome, proba in zip(outcomes, expected):
+        rows = [json.loads(line) for line in outcome.text.splitlines()]
+        assert [row["label"] for row in rows if "label" in row] == list(tiny_model.classes_[proba.argmax(axis=1)])
+    # from a stream, or without counting, each chunk counts its own pages
+    uncounted = list(predict_files([folder], tiny_model, output_format="jsonl", count_sites=False))
+    assert [o.text for o in uncounted] != [o.text for o in outcomes]
 
 
 def test_oversized_pages_in_a_batch_are_labelled_alone_in_pieces(tiny_model, training_docs):
@@ -139,7 +177,7 @@ class _CountingRunner(Runner):
     def __init__(self):
         self.in_flight = self.most = 0
 
-    def submit(self, documents):
+    def submit(self, documents, site_counts):
         self.in_flight += 1
         self.most = max(self.most, self.in_flight)
         runner = self

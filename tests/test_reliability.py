@@ -242,14 +242,15 @@ def test_a_huge_dump_is_labelled_in_bounded_pieces(tiny_model):
         """The tiny model, noting the size of each document it is given."""
 
         classes_ = tiny_model.classes_
+        site_repetition = tiny_model.site_repetition
 
         def __init__(self):
             self.seen: list[tuple[int, int]] = []
 
-        def predict_proba(self, documents):
+        def predict_proba(self, documents, site_counts=None):
             (doc,) = documents
             self.seen.append((len(doc.lines), max(map(len, doc.lines), default=0)))
-            return tiny_model.predict_proba(documents)
+            return tiny_model.predict_proba(documents, site_counts)
 
     lines = [("" if i % 4 == 3 else f"Line {i} " + "word " * (i % 30)) for i in range(1000)] + ["x" * 5000]
     doc = Document.from_lines(lines)
@@ -334,7 +335,7 @@ def _model_cases(model_file: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     old_sklearn = _altered_bundle(model_file, folder / "old-sklearn.joblib", sklearn_version="1.2.2")
     cases["other-sklearn"] = (old_sklearn, "written with scikit-learn 1.2.2, this is ")
     old_lineclf = _altered_bundle(model_file, folder / "old-lineclf.joblib", protocol=0, lineclf_version="0.0.1")
-    cases["other-lineclf"] = (old_lineclf, "model file protocol 0 is not 1; it was written by lineclf 0.0.1, retrain it with this version")
+    cases["other-lineclf"] = (old_lineclf, "model file protocol 0 is not 2; it was written by lineclf 0.0.1, retrain it with this version")
     return cases
 
 

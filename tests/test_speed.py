@@ -30,6 +30,6 @@ def test_speed_script_on_a_few_pages(corpus_dir, model_file, tmp_path, capsys):
     assert code == 0
     payload = json.loads(out.read_text("utf-8"))
     assert payload["pages"] == 3 and payload["lines"] > 0
-    assert set(payload["tools"]) == {speed.LINECLF_CORE, speed.LINECLF_BATCH, speed.JUSTEXT, speed.C4_RULE}
+    assert set(payload["tools"]) == {speed.LINECLF_CORE, speed.LINECLF_ALONE, speed.LINECLF_BATCH, speed.JUSTEXT, speed.C4_RULE}
     assert all(tool["lines_per_second"] > 0 for tool in payload["tools"].values())
     assert "| jusText |" in capsys.readouterr().out

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # The public API, imported on first use (PEP 562) so that `import lineclf`
 # and `lineclf --help` do not pay for scikit-learn.
 _EXPORTS = {
+    "SiteCounts": "batch",
     "Document": "document",
     "DataFormatError": "errors",
     "LineclfError": "errors",
@@ -57,6 +58,7 @@ __all__ = [
     "LineclfError",
     "ModelFileError",
     "Report",
+    "SiteCounts",
     "UsageError",
     "__version__",
     "cross_val_predict",

@@ -1,42 +1,122 @@
 """Statistics over a batch of pages, for features that look across pages.
 
-Not used by the model yet: a page's chrome (menus, footers, "most read"
-headings) recurs on every page of its site, which a batch can count but a
-single page cannot show.
+A page's chrome (menus, footers, "most read" headings) recurs on every page
+of its site, which a batch can count but a single page cannot show. The
+counts are kept as sorted 64-bit hashes of (site, line) pairs, so that a
+batch of millions of lines costs a few bytes a line, and two counts made
+apart (on two workers, or on two parts of a stream) can be merged.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .document import Document
 
+#: Page keys are gathered this many at a time before they are merged into
+#: the sorted counts (bounds the memory of counting a long stream).
+MERGE_EVERY_KEYS = 1 << 20
+_EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
+_EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
 
-def _key(text: str) -> str:
-    # the same line may carry different surrounding whitespace on two pages
+
+def line_key(text: str) -> str:
+    """What makes two lines "the same" across pages: surrounding whitespace
+    differs between renderings of one menu, so it is ignored."""
     return text.strip()
 
 
-def site_line_counts(documents: Sequence[Document], key: Callable[[str], str] = _key) -> list[np.ndarray]:
-    """For each document, for each of its units (non-blank lines), on how many
-    pages of the batch the line occurs: pages of the document's site when it
-    has one (``Document.site``, e.g. the host of its URL), else all pages of
-    the batch. A page counts once however often it holds the line, so a
-    single page gives 1 for every line. Lines are compared by ``key`` (by
-    default with surrounding whitespace stripped).
+def _hashes(site: str | None, texts: Iterable[str]) -> np.ndarray:
+    """Stable 64-bit hashes of (site, line) pairs. Python's own ``hash`` of
+    a str differs between processes, and counts are made and used in several."""
+    prefix = b"\x00" if site is None else b"\x01" + site.encode("utf-8", "surrogatepass") + b"\x00"
+    digests = b"".join(
+        hashlib.blake2b(prefix + line_key(t).encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts
+    )
+    return np.frombuffer(digests, dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """On how many pages of each site each line occurs.
+
+    Pages are grouped by ``Document.site`` (the host of the page's URL when
+    known); pages without a site form one group, the batch's unknown site.
+    A page counts once however often it holds a line.
     """
-    pages = [set(map(key, doc.units)) for doc in documents]
-    overall: Counter[str] = Counter()
-    by_site: dict[str, Counter[str]] = {}
-    for doc, lines in zip(documents, pages):
-        overall.update(lines)
-        if doc.site is not None:
-            by_site.setdefault(doc.site, Counter()).update(lines)
-    counts = []
-    for doc in documents:
-        table = overall if doc.site is None else by_site[doc.site]
-        counts.append(np.fromiter((table[key(text)] for text in doc.units), dtype=np.int64, count=doc.n_units))
-    return counts
+
+    keys: np.ndarray = field(default_factory=lambda: _EMPTY_KEYS)
+    counts: np.ndarray = field(default_factory=lambda: _EMPTY_COUNTS)
+    site_pages: dict[str | None, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, documents: Iterable[Document]) -> "SiteCounts":
+        """Count the lines of a batch of pages (any iterable, read once)."""
+        counts = cls()
+        pending: list[np.ndarray] = []
+        pending_keys = 0
+        pages: Counter[str | None] = Counter()
+        for doc in documents:
+            pages[doc.site] += 1
+            keys = np.unique(_hashes(doc.site, doc.units))
+            pending.append(keys)
+            pending_keys += len(keys)
+            if pending_keys >= MERGE_EVERY_KEYS:
+                counts = counts._add(pending)
+                pending, pending_keys = [], 0
+        counts = counts._add(pending)
+        return cls(counts.keys, counts.counts, dict(pages))
+
+    def _add(self, page_keys: list[np.ndarray]) -> "SiteCounts":
+        if not page_keys:
+            return self
+        keys = np.concatenate([self.keys, *page_keys])
+        weights = np.concatenate([self.counts, np.ones(len(keys) - len(self.keys), dtype=np.int64)])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        return SiteCounts(unique, np.bincount(inverse.reshape(-1), weights=weights).astype(np.int64), self.site_pages)
+
+    def merge(self, other: "SiteCounts") -> "SiteCounts":
+        """The counts of both batches together (they must not share pages)."""
+        keys = np.concatenate([self.keys, other.keys])
+        unique, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([self.counts, other.counts])).astype(np.int64)
+        pages = Counter(self.site_pages)
+        pages.update(other.site_pages)
+        return SiteCounts(unique, counts, dict(pages))
+
+    def restricted_to(self, documents: Sequence[Document]) -> "SiteCounts":
+        """The counts of just the lines (and sites) of ``documents``: what a
+        worker labelling them needs of a whole batch's counts."""
+        if len(self.keys) == 0:
+            return SiteCounts(site_pages={doc.site: self.pages_of(doc) for doc in documents})
+        hashes = np.unique(np.concatenate([_EMPTY_KEYS, *(_hashes(doc.site, doc.units) for doc in documents)]))
+        where = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+        found = where[self.keys[where] == hashes]
+        return SiteCounts(self.keys[found], self.counts[found], {doc.site: self.pages_of(doc) for doc in documents})
+
+    def pages_of(self, doc: Document) -> int:
+        """Pages of the document's site in the batch (at least 1: the page itself)."""
+        return max(self.site_pages.get(doc.site, 0), 1)
+
+    def line_counts(self, doc: Document) -> np.ndarray:
+        """For each unit of ``doc``, on how many pages of its site it occurs
+        (at least 1: the page itself, even if it was not counted)."""
+        if doc.n_units == 0 or len(self.keys) == 0:
+            return np.ones(doc.n_units, dtype=np.int64)
+        hashes = _hashes(doc.site, doc.units)
+        where = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+        found = self.keys[where] == hashes
+        return np.maximum(np.where(found, self.counts[where], 0), 1)
+
+
+def site_line_counts(documents: Sequence[Document]) -> list[np.ndarray]:
+    """For each document, for each of its units (non-blank lines), on how many
+    pages of the batch's same site the line occurs (see :class:`SiteCounts`);
+    a single page gives 1 for every line."""
+    counts = SiteCounts.of(documents)
+    return [counts.line_counts(doc) for doc in documents]

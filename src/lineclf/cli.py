@@ -354,6 +354,13 @@ def predict(
             "inputs are read and outputs written here.",
         ),
     ] = None,
+    count_sites: Annotated[
+        bool,
+        typer.Option(
+            help="First count on how many pages of its site (the host of the page's URL; for dumps, the batch) "
+            "each line occurs, over all inputs: menus recur across pages. Standard input is counted per chunk of pages.",
+        ),
+    ] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out-dir.")] = False,
     on_error: OnErrorOption = OnError.stop,
     encoding_errors: Annotated[
@@ -395,7 +402,7 @@ def predict(
     outcomes = predict_files(
         inputs, model, fmt, keep_labels, targets,
         encoding_errors=encoding_errors.value, on_error=on_error.value, input_format=input_format.value,
-        text_field=text_field, id_field=id_field, jobs=jobs, scheduler=dask_scheduler,
+        text_field=text_field, id_field=id_field, jobs=jobs, scheduler=dask_scheduler, count_sites=count_sites,
     )
     skipped: list[str] = []
     failed_inputs: set[str | None] = set()

@@ -19,10 +19,13 @@ Two ways:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .batch import SiteCounts
 from .document import Document
 from .errors import LineclfError, UsageError
 from .io import split_lines
@@ -79,10 +82,15 @@ class DaskRunner(Runner):
             self.close(True)
             raise
 
-    def submit(self, documents: list[Document]):
+    def submit(self, documents: list[Document], site_counts: SiteCounts | None):
         from .predicting import label_chunk
 
-        return self._client.submit(label_chunk, self._model, documents, self.output_format, self.keep, pure=False)
+        return self._client.submit(
+            label_chunk, self._model, documents, self.output_format, self.keep, site_counts, pure=False
+        )
+
+    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
+        return None if self.site_counts is None else self.site_counts.restricted_to(documents)
 
     def close(self, failed: bool) -> None:
         if self._own_client:
@@ -134,10 +142,16 @@ def label_bag(
     keep: Sequence[str] | None = None,
     text_field: str = DEFAULT_TEXT_FIELD,
     id_field: str = DEFAULT_ID_FIELD,
+    count_sites: bool = True,
 ):
     """Map the model over a ``dask.bag`` of pages: a bag of the pages'
     formatted outputs (one string per page, as ``lineclf predict`` writes it),
     in the bag's order.
+
+    With ``count_sites`` (and a model with ``site_repetition``), the lines of
+    each site are first counted over the whole bag, a map-reduce of
+    :class:`~lineclf.batch.SiteCounts` (so the bag is read twice unless it is
+    persisted); else each partition's chunks count their own pages.
 
     Pages are :class:`Document` (e.g. from :func:`read_bag`), JSON Lines
     records (dicts with the page text in ``text_field``), or page texts
@@ -155,18 +169,30 @@ def label_bag(
     # worker receives it once (named, so that dask does not hash the model)
     model_node = dask.delayed(classifier, name=f"lineclf-model-{uuid.uuid4().hex}", traverse=False)
     keep = None if keep is None else tuple(keep)
-    return pages.map_partitions(
-        _label_partition, model_node, output_format, keep, RecordSettings(text_field, id_field)
-    )
+    settings = RecordSettings(text_field, id_field)
+    site_counts = None
+    if count_sites and classifier.site_repetition:
+        site_counts = pages.reduction(partial(_count_partition, settings=settings), _merge_counts)
+    return pages.map_partitions(_label_partition, model_node, output_format, keep, settings, site_counts)
 
 
-def _label_partition(items: Iterable[Any], model: LineClassifier, output_format, keep, settings: RecordSettings) -> list[str]:
+def _count_partition(items: Iterable[Any], settings: RecordSettings) -> SiteCounts:
+    return SiteCounts.of(_as_document(item, n, settings) for n, item in enumerate(items, start=1))
+
+
+def _merge_counts(parts: Iterable[SiteCounts]) -> SiteCounts:
+    return functools.reduce(SiteCounts.merge, parts, SiteCounts())
+
+
+def _label_partition(
+    items: Iterable[Any], model: LineClassifier, output_format, keep, settings: RecordSettings, site_counts=None
+) -> list[str]:
     from .predicting import chunked, label_chunk
 
     documents = (_as_document(item, n, settings) for n, item in enumerate(items, start=1))
     texts = []
     for chunk in chunked(documents):
-        for result in label_chunk(model, chunk, output_format, keep):
+        for result in label_chunk(model, chunk, output_format, keep, site_counts):
             if result.error is not None:
                 raise result.error
             texts.append(result.text)

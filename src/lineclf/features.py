@@ -33,6 +33,8 @@ CUE_LISTS = ("chrome", "caption", "section")
 STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
 # lines from a section label ("Most read", "Mehr zum Thema") on count as under it
 SECTION_REACH = 50
+# menus come in blocks: a line among recurring lines is chrome even when it changes
+SITE_SHARE_RADIUS = 2
 
 # Character classes, as bit flags in a lookup table over the Basic Multilingual Plane.
 _LETTER, _UPPER, _LOWER, _DIGIT, _SPACE, _PUNCT, _SYMBOL = (1 << k for k in range(7))
@@ -463,3 +465,18 @@ def feature_names(context: Sequence[int] = DEFAULT_CONTEXT) -> list[str]:
         return names
     dummy = np.zeros((1, len(names)))
     return with_context(dummy, names, context)[1]
+
+
+def site_features(doc: Document, site_pages: int, line_counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Repetition across the batch: how many pages of the page's site the batch
+    holds, and on what share of the site's other pages each line (and the lines
+    around it) recurs. A page labelled alone has no other pages: every share is 0."""
+    pages = max(int(site_pages), 1)
+    share = ((np.asarray(line_counts, dtype=float) - 1) / max(pages - 1, 1)).clip(0, 1)
+    cols = {
+        "site_log_pages": np.full(doc.n_units, np.log(pages)),
+        "site_share": share,
+        "site_share_near": window_mean(share, SITE_SHARE_RADIUS),
+        "site_log_repeats": np.log1p(np.maximum(np.asarray(line_counts, dtype=float) - 1, 0)),
+    }
+    return np.column_stack(list(cols.values())), list(cols)

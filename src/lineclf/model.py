@@ -37,7 +37,8 @@ from sklearn.utils.validation import check_is_fitted
 from . import __version__
 from .document import Document
 from .errors import DataFormatError, ModelFileError, UntrustedModelWarning
-from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift
+from .batch import SiteCounts
+from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift, site_features
 from .io import atomic_writer
 from .labels import LABELS
 from .metrics import document_groups
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 #: Written into every model file; bumped when the file layout changes.
 MODEL_FORMAT = "lineclf-model"
-MODEL_PROTOCOL = 1
+MODEL_PROTOCOL = 2
 #: Hash space of the word n-gram features.
 DEFAULT_HASH_FEATURES = 2**18
 #: Neighbour offsets whose first-pass probabilities the second pass sees.
@@ -78,6 +79,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     second_pass : whether the tree model sees first-pass probabilities (else
         it works from layout features alone).
     inner_folds : folds for the out-of-fold first-pass probabilities.
+    site_repetition : whether each line also sees on how many other pages of
+        its site in the batch it recurs (see :mod:`lineclf.batch`): the pages
+        given to ``fit``, and to ``predict_proba`` (or the ``site_counts`` of
+        a whole batch passed to it). A page labelled alone counts as a site
+        of one page.
     random_state : seed of the tree models.
     """
 
@@ -93,6 +99,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         class_weight_power: float | tuple[float, ...] = DEFAULT_CLASS_WEIGHT_POWER,
         second_pass: bool = True,
         inner_folds: int = 3,
+        site_repetition: bool = True,
         random_state: int = 0,
     ):
         self.context = context
@@ -105,6 +112,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight_power = class_weight_power
         self.second_pass = second_pass
         self.inner_folds = inner_folds
+        self.site_repetition = site_repetition
         self.random_state = random_state
 
     # ------------------------------------------------------------------ building blocks
@@ -136,11 +144,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         weight = (counts.max() / np.maximum(counts, 1)) ** np.asarray(self.class_weight_power, dtype=float)
         return weight[y]
 
-    def _layout(self, documents: Sequence[Document]) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+    def _layout(
+        self, documents: Sequence[Document], site_counts: SiteCounts | None = None
+    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
         """Layout features, hashed text and the unit offset of each document."""
         sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum(sizes)))
         dense = [document_features(doc, self.context) for doc in documents]
+        if self.site_repetition:
+            counts = site_counts if site_counts is not None else SiteCounts.of(documents)
+            dense = [
+                np.hstack([values, site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0]])
+                for values, doc in zip(dense, documents)
+            ]
         texts = [text for doc in documents for text in doc.units]
         X = np.vstack(dense)
         # HashingVectorizer cannot transform an empty list
@@ -203,13 +219,15 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict_proba(self, documents: Sequence[Document]) -> list[np.ndarray]:
-        """Per document, an ``(n_lines, 5)`` array of label probabilities (columns in LABELS order)."""
+    def predict_proba(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:
+        """Per document, an ``(n_lines, 5)`` array of label probabilities
+        (columns in LABELS order). ``site_counts``: line counts of the whole
+        batch the documents belong to (default: of these documents)."""
         check_is_fitted(self, "tree_model_")
         documents = list(documents)
         if not documents:
             return []
-        X, T, offsets = self._layout(documents)
+        X, T, offsets = self._layout(documents, site_counts)
         if len(X) == 0:
             return [np.zeros((0, len(LABELS))) for _ in documents]
         if self.second_pass:
@@ -218,9 +236,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         proba = _proba(self.tree_model_, X)
         return [proba[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
-    def predict(self, documents: Sequence[Document]) -> list[np.ndarray]:
+    def predict(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:
         """Per document, an array of label names, one per non-blank line."""
-        return [self.classes_[p.argmax(axis=1)] for p in self.predict_proba(documents)]
+        return [self.classes_[p.argmax(axis=1)] for p in self.predict_proba(documents, site_counts)]
 
     def score(self, documents, labels=None, sample_weight=None) -> float:
         """Line-weighted accuracy over all documents."""

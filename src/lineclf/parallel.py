@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from .batch import SiteCounts
 from .document import Document
 from .errors import UsageError
 from .model import LineClassifier
@@ -51,16 +52,23 @@ class Runner:
 
     #: Chunks in flight at once.
     window = 1
+    #: Line counts of the whole batch (None: each chunk counts its own pages).
+    site_counts: SiteCounts | None = None
 
     def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None):
         self.model = model
         self.output_format = output_format
         self.keep = None if keep is None else tuple(keep)
 
-    def submit(self, documents: list[Document]):
+    def submit(self, documents: list[Document], site_counts: SiteCounts | None):
         from .predicting import label_chunk
 
-        return _Done(label_chunk(self.model, documents, self.output_format, self.keep))
+        return _Done(label_chunk(self.model, documents, self.output_format, self.keep, site_counts))
+
+    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
+        """What a chunk's labelling needs of the batch's counts: here all of
+        them; a runner that sends chunks elsewhere sends just the chunk's."""
+        return self.site_counts
 
     def close(self, failed: bool) -> None:
         """Release the workers; ``failed``: the batch was interrupted, drop what is in flight."""
@@ -72,7 +80,7 @@ class Runner:
         try:
             for chunk in chunks:
                 documents = [item for item in chunk if isinstance(item, Document)]
-                pending.append((chunk, self.submit(documents) if documents else _Done([])))
+                pending.append((chunk, self.submit(documents, self.chunk_counts(documents)) if documents else _Done([])))
                 while len(pending) >= self.window:
                     yield from _unpack(*pending.popleft())
             while pending:
@@ -114,8 +122,13 @@ class JoblibRunner(Runner):
             shutil.rmtree(self._folder, ignore_errors=True)
             raise
 
-    def submit(self, documents: list[Document]):
-        return self._executor.submit(label_chunk_from_file, self._model_file, documents, self.output_format, self.keep)
+    def submit(self, documents: list[Document], site_counts: SiteCounts | None):
+        return self._executor.submit(
+            label_chunk_from_file, self._model_file, documents, self.output_format, self.keep, site_counts
+        )
+
+    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
+        return None if self.site_counts is None else self.site_counts.restricted_to(documents)
 
     def close(self, failed: bool) -> None:
         try:
@@ -138,7 +151,7 @@ def thread_limits(jobs: int) -> dict[str, str]:
 _WORKER_MODEL: tuple[str, LineClassifier] | None = None
 
 
-def label_chunk_from_file(model_file: str, documents, output_format, keep):
+def label_chunk_from_file(model_file: str, documents, output_format, keep, site_counts=None):
     """label_chunk in a worker, with the model loaded from ``model_file`` once per process."""
     global _WORKER_MODEL
     from .predicting import label_chunk
@@ -148,7 +161,7 @@ def label_chunk_from_file(model_file: str, documents, output_format, keep):
 
         # a file this run wrote from the model it loaded (and checked): not an untrusted file
         _WORKER_MODEL = (model_file, joblib.load(model_file))
-    return label_chunk(_WORKER_MODEL[1], documents, output_format, keep)
+    return label_chunk(_WORKER_MODEL[1], documents, output_format, keep, site_counts)
 
 
 @contextlib.contextmanager
@@ -158,9 +171,11 @@ def open_runner(
     keep: Sequence[str] | None,
     jobs: int = 1,
     scheduler: str | None = None,
+    site_counts: SiteCounts | None = None,
 ) -> Iterator[Runner]:
     """The runner for a batch: in this process (``jobs`` 1), joblib workers,
-    or a Dask cluster (``scheduler``), released when the batch is done."""
+    or a Dask cluster (``scheduler``), released when the batch is done.
+    ``site_counts``: the batch's line counts, for every chunk."""
     if scheduler is not None:
         from .dask import DaskRunner
 
@@ -171,6 +186,7 @@ def open_runner(
         runner = Runner(model, output_format, keep)
     else:
         raise UsageError(f"jobs must be at least 1, not {jobs}")
+    runner.site_counts = site_counts
     failed = True
     try:
         yield runner

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch import SiteCounts
 from .document import Document, is_blank
 from .errors import LineclfError, OutputError, UsageError
 from .io import (
@@ -189,6 +190,7 @@ def predict_document(
     max_line_chars: int = MAX_LINE_CHARS,
     chunk_lines: int = CHUNK_LINES,
     chunk_chars: int = CHUNK_CHARS,
+    site_counts: SiteCounts | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities (one row per non-blank line) of one document.
 
@@ -197,16 +199,17 @@ def predict_document(
     consecutive pieces of at most ``chunk_lines`` lines and ``chunk_chars``
     characters, cut after a blank line where one is near, with each line
     longer than ``max_line_chars`` seen only up to that length: memory and
-    time then stay bounded whatever the input.
+    time then stay bounded whatever the input. ``site_counts``: line counts
+    of the batch the document belongs to (see :mod:`lineclf.batch`).
     """
     lengths = np.fromiter(map(len, doc.lines), dtype=np.int64, count=len(doc.lines))
     clip = bool(lengths.max(initial=0) > max_line_chars)
     if len(lengths) <= chunk_lines and lengths.sum() <= chunk_chars and not clip:
-        (proba,) = model.predict_proba([doc])
+        (proba,) = model.predict_proba([doc], site_counts)
     else:
         seen = np.minimum(lengths, max_line_chars) + 1
         parts = [
-            model.predict_proba([_model_view(doc, start, end, max_line_chars, clip)])[0]
+            model.predict_proba([_model_view(doc, start, end, max_line_chars, clip)], site_counts)[0]
             for start, end in _chunks(seen, doc, chunk_lines, chunk_chars)
         ]
         proba = np.vstack(parts) if parts else np.zeros((0, len(LABELS)))
@@ -265,24 +268,30 @@ def predict_many(
     max_line_chars: int = MAX_LINE_CHARS,
     chunk_lines: int = CHUNK_LINES,
     chunk_chars: int = CHUNK_CHARS,
+    site_counts: SiteCounts | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Labels and probabilities of each document, as :func:`predict_document`
     gives them, with consecutive ordinary pages labelled together in one call
     of the model (at most BATCH_LINES lines and BATCH_CHARS characters a
     call). The model labels each page on its own, so this changes the speed,
-    not the result; an oversized page is labelled alone, in pieces."""
+    not the result; an oversized page is labelled alone, in pieces.
+
+    Repetition across pages (a model with ``site_repetition``) is counted over
+    ``site_counts``, a whole batch's counts, or else over ``documents``."""
+    if site_counts is None and model.site_repetition:
+        site_counts = SiteCounts.of(documents)
     results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(documents)
     batch: list[int] = []
     lines = chars = 0
 
     def flush() -> None:
-        for i, proba in zip(batch, model.predict_proba([documents[i] for i in batch])):
+        for i, proba in zip(batch, model.predict_proba([documents[i] for i in batch], site_counts)):
             results[i] = (_argmax_labels(model, proba), proba)
         batch.clear()
 
     for i, doc in enumerate(documents):
         if _too_big(doc, max_line_chars, chunk_lines, chunk_chars):
-            results[i] = predict_document(model, doc, max_line_chars, chunk_lines, chunk_chars)
+            results[i] = predict_document(model, doc, max_line_chars, chunk_lines, chunk_chars, site_counts)
             continue
         size, width = len(doc.lines), _chars(doc)
         if batch and (lines + size > BATCH_LINES or chars + width > BATCH_CHARS):
@@ -310,11 +319,16 @@ class PageResult:
 
 
 def label_chunk(
-    model: LineClassifier, documents: Sequence[Document], output_format: str | None, keep: Sequence[str] | None
+    model: LineClassifier,
+    documents: Sequence[Document],
+    output_format: str | None,
+    keep: Sequence[str] | None,
+    site_counts: SiteCounts | None = None,
 ) -> list[PageResult]:
-    """Label and format a chunk of pages: the work a worker process does."""
+    """Label and format a chunk of pages: the work a worker process does.
+    ``site_counts``: the batch's line counts (default: the chunk's)."""
     results = []
-    for doc, (labels, proba) in zip(documents, predict_many(model, documents)):
+    for doc, (labels, proba) in zip(documents, predict_many(model, documents, site_counts=site_counts)):
         try:
             results.append(PageResult(format_prediction(doc, labels, proba, output_format, keep), doc.n_units))
         except LineclfError as exc:  # a page record whose fields clash with the output's
@@ -394,6 +408,7 @@ def predict_files(
     id_field: str = DEFAULT_ID_FIELD,
     jobs: int = 1,
     scheduler: str | None = None,
+    count_sites: bool = True,
 ) -> Iterator[Outcome]:
     """Label each page of the inputs and yield an :class:`Outcome` for it, in input order.
 
@@ -411,6 +426,12 @@ def predict_files(
     address, needs ``lineclf[dask]``) on a Dask cluster. Either way pages are
     read and written here, in input order, with a bounded number of chunks
     in flight, and the output is the same as in one process.
+
+    With ``count_sites`` (and a model with ``site_repetition``), a first pass
+    over the inputs counts on how many pages of its site each line occurs,
+    across the whole batch (see :mod:`lineclf.batch`); when an input is a
+    stream (standard input, a pipe), which cannot be read twice, each chunk
+    of pages counts its own.
     """
     if on_error not in ON_ERROR:
         raise UsageError(f"unknown on-error mode {on_error!r}; expected one of {', '.join(ON_ERROR)}")
@@ -430,10 +451,26 @@ def predict_files(
     classifier = model if isinstance(model, LineClassifier) else load_model(model)
     from .parallel import open_runner
 
+    site_counts = None
+    if count_sites and classifier.site_repetition and all(source.rereadable for source in sources):
+        site_counts = count_site_lines(sources, text_field, id_field, encoding_errors)
     pages = iter_pages(sources, text_field=text_field, id_field=id_field, encoding_errors=encoding_errors)
-    with open_runner(classifier, output_format, keep, jobs, scheduler) as runner:
+    with open_runner(classifier, output_format, keep, jobs, scheduler, site_counts) as runner:
         labelled = runner.map_chunks(chunked(pages, on_error))
         yield from _write(labelled, targets or {}, on_error)
+
+
+def count_site_lines(
+    sources: Sequence[Source],
+    text_field: str = DEFAULT_TEXT_FIELD,
+    id_field: str = DEFAULT_ID_FIELD,
+    encoding_errors: str = "strict",
+) -> SiteCounts:
+    """The line counts of a batch, read once through; pages that cannot be
+    read are left to the labelling pass to report."""
+    logger.info("counting lines across the pages of each site")
+    pages = iter_pages(sources, text_field=text_field, id_field=id_field, encoding_errors=encoding_errors)
+    return SiteCounts.of(page for page in pages if isinstance(page, Document))
 
 
 class _Writer:

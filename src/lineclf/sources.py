@@ -102,6 +102,11 @@ class Source:
     compression: str | None = None
 
     @property
+    def rereadable(self) -> bool:
+        """Whether the input can be read a second time (a file, not a pipe or standard input)."""
+        return not _is_stream(self.path)
+
+    @property
     def holds_records(self) -> bool:
         """Whether the input holds many pages, each a record (JSON Lines, WARC)."""
         return self.format in RECORD_FORMATS
