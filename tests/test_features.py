@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from lineclf import features
 from lineclf.document import Document
 from lineclf.features import (
     DEFAULT_CONTEXT,
+    batch_features,
     densest_run,
     document_features,
     feature_names,
@@ -287,3 +291,123 @@ def test_trie_regex_matches_exactly_its_phrases():
     for other in ["", "ab", "andr", "mehr zum", "c"]:
         assert not pattern.fullmatch(other)
     assert not re.compile(_trie_regex([])).search("anything")
+
+
+# --------------------------------------------------------------------------- a batch of documents at once
+
+
+def _pages() -> list[Document]:
+    """The awkward pages and some ordinary ones, with empty pages between them."""
+    ordinary = [
+        ["Home | News", "", SENTENCE, SENTENCE + " Again.", "", "Mehr zum Thema", "Teaser one", "Its snippet", "Impressum"],
+        ["Am 12.03.2024 um 10:45 Uhr", "Foto: dpa", "Die Regierung hat am Montag mit der Opposition gesprochen.", "Home"],
+        ["Home", "Home", "Unique", "Home"],
+    ]
+    pages = [Document.from_lines(lines) for lines in list(AWKWARD_PAGES.values()) + ordinary]
+    return [Document.from_lines([]), *pages[:3], Document.from_lines(["", " "]), *pages[3:], Document.from_lines([])]
+
+
+@pytest.mark.parametrize("context", [DEFAULT_CONTEXT, (), (-1, 1), (-3, 5)])
+def test_batch_gives_each_document_its_own_rows(context):
+    pages = _pages()
+    alone = np.vstack([document_features(doc, context) for doc in pages])
+    together = batch_features(pages, context)
+    assert together.dtype == alone.dtype
+    np.testing.assert_array_equal(together, alone)
+
+
+@pytest.mark.parametrize("context", [DEFAULT_CONTEXT, ()])
+def test_batch_taken_in_slices_gives_the_same_rows(monkeypatch, context):
+    import lineclf.features
+
+    pages = _pages()
+    whole = batch_features(pages, context)
+    monkeypatch.setattr(lineclf.features, "BATCH_CHARS", 40)
+    sliced = batch_features(pages, context)
+    assert sliced.dtype == whole.dtype
+    np.testing.assert_array_equal(sliced, whole)
+
+
+def test_batch_rows_do_not_depend_on_the_neighbouring_documents():
+    pages = _pages()
+    target = pages[-2]
+    for others in ([], pages[:3], pages[3:-2], [target]):
+        rows = batch_features([*others, target])[-target.n_units :]
+        np.testing.assert_array_equal(rows, document_features(target))
+
+
+def test_context_does_not_cross_documents():
+    first = Document.from_lines(["Home", "News"])
+    second = Document.from_lines(["Sport", "Weather"])
+    names = feature_names()
+    X = batch_features([first, second])
+    exists_before, exists_after = names.index("exists@-1"), names.index("exists@+1")
+    # the last line of the first page has no next line, the second page's first no previous one
+    assert X[:, exists_before].tolist() == [0, 1, 0, 1]
+    assert X[:, exists_after].tolist() == [1, 0, 1, 0]
+    assert not X[1, names.index("log_chars@+1")] and not X[2, names.index("log_chars@-1")]
+
+
+def test_page_level_features_are_per_document():
+    german = Document.from_lines(["Die Regierung hat am Montag mit der Opposition über das Gesetz gesprochen.", "Home"])
+    english = Document.from_lines(["The government said on Monday that it was going to talk with the opposition.", "Home"])
+    names = feature_names(())
+    X = batch_features([german, english], ())
+    de, en = names.index("page_stop_de"), names.index("page_stop_en")
+    assert X[0, de] == X[1, de] > X[0, en]
+    assert X[2, en] == X[3, en] > X[2, de]
+    assert X[:, names.index("log_doc_units")] == pytest.approx(np.log1p([2, 2, 2, 2]))
+    assert X[:, names.index("rel_pos")].tolist() == [0, 1, 0, 1]
+
+
+def test_repeats_are_counted_within_a_document():
+    names = feature_names(())
+    X = batch_features([Document.from_lines(["Home", "Text"]), Document.from_lines(["Home", "Other"])], ())
+    assert X[:, names.index("repeats")].tolist() == [0, 0, 0, 0]
+    assert X[:, names.index("first_occurrence")].tolist() == [1, 1, 1, 1]
+
+
+def test_batch_of_empty_documents():
+    empty = [Document.from_lines([]), Document.from_lines(["", "\t"])]
+    assert batch_features(empty).shape == (0, len(feature_names()))
+    assert batch_features([]).shape == (0, len(feature_names()))
+
+
+def test_line_without_visible_characters_reads_its_own_document():
+    # a zero-width space is neither blank nor visible: its line reads the
+    # first and last characters of its own document, whatever comes before
+    page = Document.from_lines(["Home.", "\u200b", "end"])
+    np.testing.assert_array_equal(batch_features([Document.from_lines(["“Quoted”"]), page])[1:], document_features(page))
+
+
+def test_a_line_holding_a_newline_is_refused():
+    with pytest.raises(ValueError, match="line break"):
+        batch_features([Document.from_lines(["one\ntwo"])])
+
+
+# Pieces of lines where patterns start, end, overlap or hide: dates, times,
+# addresses, cues of one list inside those of another, case-folding oddities.
+_PIECES = st.sampled_from(
+    ["Home", "HOME", "Mehr zum Thema", "mehr  zum\tthema", "Foto:", "by", "By Staff", "Privacy policy", "Most read",
+     "Related articles", "12.03.2024", "3. Mai 2020", "May 2020", "2020-01-02", "1/2/20", "10:45", "1:23:45",
+     "www.Example.COM", "http://x.org/a", "a@b.de", "x.it", "İmage", "ſhare", "\u212aelvin", "ΣΑΣ", "\u200b",
+     "\u00a0", " ", ".", "-", "_", "9", "é", "the"]
+)
+_LINES = st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=_LINES)
+def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines):
+    chars = features._Chars.of(lines)
+    pairs = [
+        (features._DATE, features._DATE_NEEDS),
+        (features._TIME, features._TIME_NEEDS),
+        (features._URL, features._URL_NEEDS),
+        *((features._cue_pattern(name), features._cue_pattern(*features.CUE_LISTS)) for name in features.CUE_LISTS),
+    ]
+    for pattern, needs in pairs:
+        everywhere = chars.find(pattern)
+        within = chars.find(pattern, within=chars.lines_with(needs))
+        for a, b in zip(everywhere, within):
+            np.testing.assert_array_equal(a, b)

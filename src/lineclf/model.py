@@ -38,10 +38,12 @@ from . import __version__
 from .document import Document
 from .errors import DataFormatError, ModelFileError, UntrustedModelWarning
 from .batch import SiteCounts
-from .features import DEFAULT_CONTEXT, densest_run, document_features, run_position, shift, site_features
+from .features import SITE_FEATURE_NAMES, DEFAULT_CONTEXT, batch_features, densest_run, run_position, shift, site_features
 from .io import atomic_writer
 from .labels import LABELS
+from .linear import linear_proba
 from .metrics import document_groups
+from .trees import tree_proba
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +152,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """Layout features, hashed text and the unit offset of each document."""
         sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum(sizes)))
-        dense = [document_features(doc, self.context) for doc in documents]
+        X = batch_features(documents, self.context)
         if self.site_repetition:
             counts = site_counts if site_counts is not None else SiteCounts.of(documents)
-            dense = [
-                np.hstack([values, site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0]])
-                for values, doc in zip(dense, documents)
-            ]
+            site = [site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0] for doc in documents]
+            X = np.hstack([X, np.vstack(site) if site else np.zeros((0, len(SITE_FEATURE_NAMES)))])
         texts = [text for doc in documents for text in doc.units]
-        X = np.vstack(dense)
         # HashingVectorizer cannot transform an empty list
         T = self._vectorizer().transform(texts) if texts else sparse.csr_matrix((0, self.hash_features))
         return X, T, offsets
@@ -230,10 +229,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         X, T, offsets = self._layout(documents, site_counts)
         if len(X) == 0:
             return [np.zeros((0, len(LABELS))) for _ in documents]
+        # as fit's _proba(model, X) of both passes, computed without stacking
+        # the hashed text, the scaled features and the revision features (see
+        # linear.py and trees.py)
+        revision = np.zeros((len(X), 0))
         if self.second_pass:
-            first = _proba(self.linear_model_, self._linear_input(X, T))
-            X = np.hstack([X, _revision_features(first, offsets)])
-        proba = _proba(self.tree_model_, X)
+            first = _in_label_order(self.linear_model_, linear_proba(self.linear_model_, self.scaler_, T, X))
+            revision = _revision_features(first, offsets)
+        # the page features are float32 values; the site shares, like the
+        # first pass's probabilities, are not (trees.tree_proba takes them apart)
+        exact = X.shape[1] - (len(SITE_FEATURE_NAMES) if self.site_repetition else 0)
+        wide = np.hstack([X[:, exact:], revision])
+        proba = _in_label_order(self.tree_model_, tree_proba(self.tree_model_, X[:, :exact], wide))
         return [proba[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
     def predict(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:
@@ -264,8 +271,13 @@ def _fit(model, X, y, weight):
 
 def _proba(model, X) -> np.ndarray:
     """Probabilities in LABELS order, whatever labels the model saw in training."""
-    out = np.zeros((X.shape[0], len(LABELS)))
-    out[:, model.classes_] = model.predict_proba(X)
+    return _in_label_order(model, model.predict_proba(X))
+
+
+def _in_label_order(model, proba: np.ndarray) -> np.ndarray:
+    """A model's probabilities (a column per label it saw in training) in LABELS order."""
+    out = np.zeros((proba.shape[0], len(LABELS)))
+    out[:, model.classes_] = proba
     return out
 
 

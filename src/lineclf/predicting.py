@@ -68,12 +68,13 @@ CHUNK_LINES = 10_000
 #: ... and at most this many characters (as the model sees them).
 CHUNK_CHARS = 2_000_000
 #: Pages within those limits are labelled together, in one call of the model
-#: per this many lines (and CHUNK_CHARS characters) at most. A call has a
-#: fixed cost (a thousand boosted trees, each walked from Python), so one call
-#: per page spends much of its time on that; but the trees walk all of a
-#: call's rows, and past a few thousand rows those no longer stay in the CPU's
-#: cache. On gn1 (a model trained as the shipped one is, one core):
-#: 5,300 lines/s one call per page, 8,800 per 2,000 lines, 4,100 per 10,000.
+#: per this many lines (and CHUNK_CHARS characters) at most. A call has fixed
+#: costs (the numpy and regex calls of its features, the trees' set-up), so
+#: one call per page spends much of its time on those; past a few thousand
+#: lines a call gains little more (the trees walk rows in chunks of
+#: trees.CHUNK_ROWS anyway) and holds more memory. On gn1 (the shipped model,
+#: one core, the other busy): 13,500 lines/s one call per page, 19,000 per
+#: 2,000 lines, 19,800 per 10,000.
 BATCH_LINES = 2_000
 BATCH_CHARS = CHUNK_CHARS
 
