@@ -368,16 +368,14 @@ def benchmark_corpora(
 
 
 def turku_training_pages(corpus: Path, limit: int | None) -> dict[str, list[Document]]:
-    """turku-quality's texts as five-label training pages, by ``turku-<language>``.
-
-    Its labels are binary, so each side becomes its most common lineclf label:
-    main text -> body, noise -> chrome.
-    """
+    """turku-quality's texts as training pages, by ``turku-<language>``, with
+    partial labels (main text -> content, noise -> noise), as
+    scripts/turku_to_tsv.py writes them for `lineclf train`."""
     pages = {}
     for language in TURKU_LANGUAGES:
         texts = load_turku(corpus / TURKU_DIR / language / TURKU_FILE, limit)
         pages[TURKU_PART + language] = [
-            text.document.with_labels(np.where(text.content, KEPT_LABEL, DROPPED_LABEL).tolist()) for text in texts
+            text.document.with_labels(np.where(text.content, "content", "noise").tolist()) for text in texts
         ]
     return pages
 
@@ -451,7 +449,8 @@ def benchmark_turku(
     elif cross_validated:
         note = (
             f"lineclf is cross-validated ({args.folds} folds) over gn1, de-news and turku-quality together, each "
-            "turku text its own group, trained with turku's main text as body and its noise as chrome. "
+            "turku text its own group, trained with turku's main text and noise as the partial labels content and "
+            "noise. "
             "Its labels body, headline and caption count as content."
         )
     else:
@@ -658,8 +657,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='LineClassifier parameters, e.g. \'{"max_iter": 100}\'')
     parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
     parser.add_argument("--train-turku", action="store_true",
-                        help="train lineclf on turku-quality too (main text as body, noise as chrome), in the same "
-                             "cross-validation, as the shipped model is (scripts/train_default.sh)")
+                        help="train lineclf on turku-quality too (partial labels: main text as content, noise as "
+                             "noise), in the same cross-validation")
     parser.add_argument("--model", type=Path,
                         help="for turku-quality, use this fitted model file instead of training one on gn1 + de-news")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown report here")

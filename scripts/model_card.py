@@ -18,7 +18,8 @@ LICENCES = {
     "gn1": "L3S-GN1 news pages (Kohlschütter, Fankhauser, Nejdl, WSDM 2010), licensed by L3S for research use only",
     "de-news": "German-language news and magazine pages from the trafilatura project's test collection, labelled by hand",
     "turku-quality": "German, English, Spanish and Finnish web texts (OSCAR) with binary main-text/noise line labels "
-    "(TurkuNLP; Laippala et al., W-NUT 2022), trained on as main text = body, noise = chrome; no blank lines",
+    "(TurkuNLP; Laippala et al., W-NUT 2022), no blank lines; trained on with partial labels (main text = content: "
+    "body, headline or caption; noise = noise: teaser or chrome), each line weighted 0.3, not scored here",
 }
 
 

@@ -160,3 +160,13 @@ def test_seed_example_formats_back_to_its_bytes(seed_doc):
 def test_seed_dump_plus_labels_gives_the_labelled_file_text(seed_doc):
     dump = read_dump(SEED_TXT)
     assert format_tsv(dump, seed_doc.labels) == SEED_TSV.read_text("utf-8")
+
+
+def test_partial_labels_are_read_only_when_asked_for():
+    text = "content\tA sentence of the article.\nnoise\tHome | News\nbody\tMore of it.\n"
+    with pytest.raises(DataFormatError, match=r"t\.tsv:1: partial label 'content' \(one of body, headline, caption\)"):
+        parse_labelled(text, "t.tsv")
+    doc = parse_labelled(text, "t.tsv", partial=True)
+    assert doc.labels == ("content", "noise", "body")
+    with pytest.raises(DataFormatError, match="unknown label 'Content'"):
+        parse_labelled("Content\tx\n", "t.tsv", partial=True)

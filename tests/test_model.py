@@ -15,10 +15,11 @@ from conftest import SEED_TXT, synthetic_page, tiny_estimator
 from lineclf.document import Document
 from lineclf.errors import DataFormatError, ModelFileError
 from lineclf.io import read_dump
-from lineclf.labels import LABELS
+from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.model import (
     DEFAULT_MODEL_NAME,
     LineClassifier,
+    _encode,
     default_model_path,
     load_bundle,
     load_model,
@@ -35,7 +36,8 @@ def test_get_params_returns_constructor_arguments():
     assert params["alpha"] == 1e-3 and params["context"] == (-1, 1)
     assert set(params) == {
         "context", "hash_features", "alpha", "max_iter", "learning_rate", "max_leaf_nodes",
-        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "random_state",
+        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "partial_weight",
+            "random_state",
     }
 
 
@@ -303,3 +305,49 @@ def test_model_file_errors_name_the_file(tmp_path):
     with pytest.raises(ModelFileError) as info:
         load_model(path)
     assert str(info.value).startswith(str(path))
+
+
+# --------------------------------------------------------------------------- partial labels
+
+
+def _partially_labelled(doc: Document) -> Document:
+    """The page with only "is it article text or not" known of each line."""
+    return doc.with_labels(["content" if label in CONTENT_LABELS else "noise" for label in doc.labels])
+
+
+def test_partial_labels_become_one_of_the_labels_they_stand_for(training_docs):
+    partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
+    documents = [*training_docs, *partial]
+    model = tiny_estimator().fit(documents)
+    X, T, _ = model._layout(documents)
+    y, allowed = _encode([doc.labels for doc in documents])
+    resolved = model._resolve_partial(model._linear_input(X, T), y, allowed)
+    full = y >= 0
+    assert (resolved[full] == y[full]).all() and (resolved >= 0).all()
+    # each partial line got one of its own labels, and not always the same one
+    assert allowed[np.arange(len(y)), resolved].all()
+    assert len(set(resolved[~full].tolist())) > 1
+    assert all(set(labels) <= set(LABELS) for labels in model.predict(partial))
+
+
+def test_partial_weight_changes_nothing_without_partial_labels(training_docs):
+    one = tiny_estimator(partial_weight=0.3).fit(training_docs)
+    other = tiny_estimator(partial_weight=0.9).fit(training_docs)
+    for a, b in zip(one.predict_proba(training_docs), other.predict_proba(training_docs)):
+        assert np.array_equal(a, b)
+
+
+def test_partial_lines_count_by_their_weight(training_docs):
+    partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
+    light = tiny_estimator(partial_weight=0.01).fit([*training_docs, *partial])
+    heavy = tiny_estimator(partial_weight=1.0).fit([*training_docs, *partial])
+    assert not np.array_equal(np.vstack(light.predict_proba(partial)), np.vstack(heavy.predict_proba(partial)))
+
+
+def test_only_partial_labels_are_refused():
+    partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
+    with pytest.raises(DataFormatError, match="only partial labels"):
+        tiny_estimator().fit(partial)
+    with pytest.raises(DataFormatError, match="unknown label 'bodyy'"):
+        page = synthetic_page(0, "a")
+        tiny_estimator().fit([page.with_labels(["bodyy"] * page.n_units)])

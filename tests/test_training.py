@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sys
+from dataclasses import replace
 
 import pytest
 
 from conftest import SEED_TXT, labels_of_tsv_output, synthetic_pages, tiny_estimator, write_bytes, write_labelled_dir
 from lineclf.errors import UsageError
+from lineclf.labels import CONTENT_LABELS
 from lineclf.model import load_bundle
 from lineclf.predicting import plan_outputs, predict_paths
 from lineclf.training import train_model, write_json
@@ -88,3 +90,26 @@ def test_plan_outputs_refuses_collisions_before_writing(tmp_path):
     with pytest.raises(UsageError, match="would both be written"):
         plan_outputs([first, second], tmp_path / "out", ".tsv")
     assert not (tmp_path / "out").exists()
+
+
+def test_train_model_learns_from_partial_labels_and_scores_only_full_ones(tmp_path):
+    pages = synthetic_pages()
+    partial = [
+        page.with_labels(["content" if label in CONTENT_LABELS else "noise" for label in page.labels])
+        for page in pages[:2]
+    ]
+    write_labelled_dir(tmp_path / "full", pages[2:])
+    write_labelled_dir(tmp_path / "partial", [replace(p, name=f"partial{i}") for i, p in enumerate(partial)])
+    result = train_model([tmp_path / "full", tmp_path / "partial"], tmp_path / "m.joblib", folds=2, estimator=tiny_estimator())
+    assert list(result.reports) == ["all", "full"]
+    assert result.reports["all"].confusion.sum() == sum(d.n_units for d in pages[2:])
+    assert result.pages == len(pages)
+
+
+def test_evaluate_refuses_partial_labels(tmp_path):
+    from conftest import assert_clean_error, run_cli
+
+    page = synthetic_pages()[0]
+    write_labelled_dir(tmp_path / "partial", [page.with_labels(["noise"] * page.n_units)])
+    message = assert_clean_error(run_cli("evaluate", tmp_path / "partial"))
+    assert "partial label 'noise' (one of teaser, chrome) can be trained on, not scored" in message

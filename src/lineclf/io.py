@@ -154,8 +154,9 @@ def read_dump(path: str | Path, encoding_errors: str = "strict") -> Document:
     return Document(name=name, lines=tuple(lines), line_ends=tuple(ends), meta=meta)
 
 
-def parse_labelled(text: str, name: str) -> Document:
-    """Parse the labelled format: ``label<TAB>text`` per non-blank line."""
+def parse_labelled(text: str, name: str, partial: bool = False) -> Document:
+    """Parse the labelled format: ``label<TAB>text`` per non-blank line
+    (with ``partial``, a label may also be a partial one: content, noise)."""
     lines, ends = split_lines(text)
     texts: list[str] = []
     labels: list[str] = []
@@ -169,7 +170,7 @@ def parse_labelled(text: str, name: str) -> Document:
         if not tab:
             raise DataFormatError(f"{name}:{number}: no tab; a labelled line is 'label<TAB>text'")
         try:
-            labels.append(parse_label(label))
+            labels.append(parse_label(label, partial))
         except DataFormatError as exc:
             raise DataFormatError(f"{name}:{number}: {exc}") from None
         if is_blank(rest):
@@ -178,10 +179,10 @@ def parse_labelled(text: str, name: str) -> Document:
     return Document(name=name, lines=tuple(texts), line_ends=tuple(ends), labels=tuple(labels))
 
 
-def read_labelled(path: str | Path, site: str | None = None) -> Document:
+def read_labelled(path: str | Path, site: str | None = None, partial: bool = False) -> Document:
     """Read one labelled file (``*.tsv``) into a Document carrying labels."""
     name = display_name(path)
-    doc = parse_labelled(decode_dump(read_bytes(path), name), name)
+    doc = parse_labelled(decode_dump(read_bytes(path), name), name, partial)
     return doc if site is None else dataclasses.replace(doc, site=site)
 
 
@@ -229,9 +230,11 @@ def read_labelled_corpus(
     inputs: Iterable[str | Path],
     manifests: Sequence[str | Path] = (),
     skipped: list[tuple[str, LineclfError]] | None = None,
+    partial: bool = False,
 ) -> list[Document]:
     """Read labelled files and directories; a document's site comes from the
-    manifests (by file stem) when listed there.
+    manifests (by file stem) when listed there. ``partial``: labels may be
+    partial ones (for training; see ``labels.PARTIAL_LABELS``).
 
     A bad file raises DataFormatError, unless a ``skipped`` list is given: then
     the file is left out and ``(its name, the error)`` appended there.
@@ -243,7 +246,7 @@ def read_labelled_corpus(
     for path in expand_inputs(inputs, LABELLED_SUFFIX):
         stem = Path(path).stem if str(path) != "-" else STDIN_NAME
         try:
-            docs.append(read_labelled(path, site=sites.get(stem)))
+            docs.append(read_labelled(path, site=sites.get(stem), partial=partial))
         except DataFormatError as exc:
             if skipped is None:
                 raise

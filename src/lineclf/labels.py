@@ -26,15 +26,25 @@ LABELS: tuple[str, ...] = tuple(label.value for label in Label)
 #: Labels that make up the main article (what the turku corpus calls main text).
 CONTENT_LABELS: tuple[str, ...] = ("body", "headline", "caption")
 
+#: Partial labels, for training pages whose lines are only known to be part
+#: of the article or not (turku-quality's main text and noise): each stands
+#: for a set of labels, and training picks the one that fits the line best.
+PARTIAL_LABELS: dict[str, tuple[str, ...]] = {"content": CONTENT_LABELS, "noise": ("teaser", "chrome")}
 
-def parse_label(name: str) -> str:
-    """Return ``name`` if it is one of the five labels, else raise DataFormatError.
+
+def parse_label(name: str, partial: bool = False) -> str:
+    """Return ``name`` if it is one of the five labels (or, with ``partial``,
+    a partial label), else raise DataFormatError.
 
     Labels are exact and lower-case: a hand-edited ``Body`` or `` body`` is
     refused rather than guessed at, so a typo never silently becomes data.
     """
-    if name in LABELS:
+    if name in LABELS or (partial and name in PARTIAL_LABELS):
         return name
+    if name in PARTIAL_LABELS:
+        raise DataFormatError(
+            f"partial label {name!r} (one of {', '.join(PARTIAL_LABELS[name])}) can be trained on, not scored"
+        )
     hint = ""
     if name.strip().lower() in LABELS:
         hint = f" (write it as '{name.strip().lower()}': labels are lower-case, without spaces)"

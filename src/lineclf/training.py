@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataFormatError, LineclfError, UsageError
+from .labels import LABELS
 from .io import atomic_writer, check_output_path, read_labelled_corpus
 from .metrics import Report, cross_val_predict, document_groups
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
@@ -43,6 +44,8 @@ def train_model(
 
     Reports cover all pages together and, when several DATA are given, each
     one on its own (predicted by models that never saw its fold's sites).
+    Labelled files may hold partial labels (content, noise: see
+    ``LineClassifier.fit``); their pages are trained on but not scored.
     A bad labelled file stops everything before any training, unless
     ``on_error="skip"``: then it is left out and listed in the result.
     """
@@ -59,7 +62,7 @@ def train_model(
     for name, item in zip(names, data):
         # a folder name stands for its data unless two DATA share it
         key = name if names.count(name) == 1 else str(item)
-        sources[key] = read_labelled_corpus([item], manifests, skipped=skipped)
+        sources[key] = read_labelled_corpus([item], manifests, skipped=skipped, partial=True)
     documents = [doc for docs in sources.values() for doc in docs]
     if skipped and not documents:
         raise DataFormatError(f"no labelled file could be read ({len(skipped)} skipped); the first: {skipped[0][1]}")
@@ -71,11 +74,16 @@ def train_model(
     if folds:
         predictions = cross_val_predict(estimator, documents, n_splits=folds, groups=groups, progress=progress)
         n_folds = min(folds, len(set(groups)))
-        reports["all"] = Report.from_documents(documents, predictions)
+        scored = [(doc, p) for doc, p in zip(documents, predictions) if _fully_labelled(doc)]
+        if scored:
+            reports["all"] = Report.from_documents(*zip(*scored))
         if len(sources) > 1:
             start = 0
             for name, docs in sources.items():
-                reports[name] = Report.from_documents(docs, predictions[start : start + len(docs)])
+                if all(map(_fully_labelled, docs)):
+                    reports[name] = Report.from_documents(docs, predictions[start : start + len(docs)])
+                else:
+                    logger.info("%s: partially labelled pages are trained on, not scored", name)
                 start += len(docs)
     logger.info("fitting the final model on %d pages", len(documents))
     model = estimator.fit(documents, groups=groups)
@@ -85,6 +93,10 @@ def train_model(
     }
     save_model(model, model_path, metadata)
     return TrainResult(model, reports, n_folds, grouped_by, len(documents), skipped or [])
+
+
+def _fully_labelled(doc) -> bool:
+    return all(label in LABELS for label in doc.labels)
 
 
 def write_json(path: str | Path, payload) -> None:
