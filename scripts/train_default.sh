@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
 # Train the shipped default model on the English (gn1) and German (de-news)
-# corpora in ../shared/corpus and on turku-quality's German, English, Spanish
-# and Finnish texts with their partial labels (written as labelled files to a
-# temporary folder outside the repository); print its site-grouped 5-fold
-# cross-validated scores on gn1 and de-news, and rewrite models/default.joblib
-# (with its recorded SHA-256, models/default.joblib.sha256, which load_model
-# checks) and models/MODEL_CARD.md.
+# corpora in ../shared/corpus, print its site-grouped 5-fold cross-validated
+# scores, and rewrite models/default.joblib (with its recorded SHA-256,
+# models/default.joblib.sha256, which load_model checks) and models/MODEL_CARD.md.
 #
 #   bash scripts/train_default.sh          (from the repository's top folder)
 set -euo pipefail
@@ -13,11 +10,7 @@ cd "$(dirname "$0")/.."
 corpus=${LINECLF_CORPUS:-../shared/corpus}
 python=${PYTHON:-.venv/bin/python}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$python" scripts/turku_to_tsv.py "$tmp/turku-quality" --corpus "$corpus"
-
-"$python" -m lineclf train "$corpus/gn1" "$corpus/de-news" "$tmp/turku-quality" \
+"$python" -m lineclf train "$corpus/gn1" "$corpus/de-news" \
     --groups "$corpus/gn1-manifest.tsv" --groups "$corpus/de-news-manifest.tsv" \
     --folds 5 --model models/default.joblib --json models/cv-scores.json --verbose
 # load_model refuses the shipped model unless it matches this recorded hash

@@ -31,3 +31,14 @@ def test_default_model_labels_the_german_example(shipped_model, seed_doc):
     labels = _shipped_labels()
     agree = sum(a == b for a, b in zip(labels, seed_doc.labels))
     assert agree >= 21, f"only {agree} of 24 labels agree with data/labels/seed-de.tsv: {labels}"
+
+
+def test_default_model_has_every_parameter_of_this_version(shipped_model):
+    # a model file written before a parameter was added would break get_params and clone
+    from sklearn.base import clone
+
+    from lineclf.model import LineClassifier, load_model
+
+    model = load_model()
+    assert set(model.get_params()) == set(LineClassifier().get_params())
+    assert clone(model).get_params() == model.get_params()
