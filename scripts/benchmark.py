@@ -370,7 +370,7 @@ def benchmark_corpora(
 def turku_training_pages(corpus: Path, limit: int | None) -> dict[str, list[Document]]:
     """turku-quality's texts as training pages, by ``turku-<language>``, with
     partial labels (main text -> content, noise -> noise), as
-    scripts/turku_to_tsv.py writes them for `lineclf train`."""
+    scripts/main_text_to_tsv.py writes them for `lineclf train`."""
     pages = {}
     for language in TURKU_LANGUAGES:
         texts = load_turku(corpus / TURKU_DIR / language / TURKU_FILE, limit)

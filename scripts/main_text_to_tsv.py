@@ -7,7 +7,7 @@ one labelled file, ``<language>-<n>.tsv`` in OUT_DIR, with the partial labels
 which `lineclf train` learns from beside fully labelled pages
 (see ``LineClassifier.fit``):
 
-    .venv/bin/python scripts/turku_to_tsv.py /tmp/turku-tsv
+    .venv/bin/python scripts/main_text_to_tsv.py /tmp/turku-tsv
     lineclf train ../shared/corpus/gn1 /tmp/turku-tsv --model m.joblib
 
 The corpus is research data: write the files outside the repository.
@@ -53,14 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--languages", default=",".join(benchmark.TURKU_LANGUAGES), help="comma-separated (default: all)")
     args = parser.parse_args(argv)
     if args.out_dir.resolve().is_relative_to(REPO_ROOT):
-        print(f"turku_to_tsv: error: {args.out_dir}: inside the repository; research data stays outside it", file=sys.stderr)
+        print(f"main_text_to_tsv: error: {args.out_dir}: inside the repository; research data stays outside it", file=sys.stderr)
         return 2
     try:
         count = write_turku(args.corpus, args.out_dir, [x for x in args.languages.split(",") if x])
     except (LineclfError, benchmark.BenchmarkError, OSError) as exc:
-        print(f"turku_to_tsv: error: {exc}", file=sys.stderr)
+        print(f"main_text_to_tsv: error: {exc}", file=sys.stderr)
         return 1
-    print(f"turku_to_tsv: wrote {count} files to {args.out_dir}", file=sys.stderr)
+    print(f"main_text_to_tsv: wrote {count} files to {args.out_dir}", file=sys.stderr)
     return 0
 
 
