@@ -73,21 +73,24 @@ class SiteCounts:
         return cls(counts.keys, counts.counts, dict(pages))
 
     def _add(self, page_keys: list[np.ndarray]) -> "SiteCounts":
+        """These counts and one page more for each array of a page's (unique) keys."""
         if not page_keys:
             return self
-        keys = np.concatenate([self.keys, *page_keys])
-        weights = np.concatenate([self.counts, np.ones(len(keys) - len(self.keys), dtype=np.int64)])
-        unique, inverse = np.unique(keys, return_inverse=True)
-        return SiteCounts(unique, np.bincount(inverse.reshape(-1), weights=weights).astype(np.int64), self.site_pages)
+        added = np.concatenate(page_keys)
+        keys, counts = _summed([self.keys, added], [self.counts, np.ones(len(added), dtype=np.int64)])
+        return SiteCounts(keys, counts, self.site_pages)
 
     def merge(self, other: "SiteCounts") -> "SiteCounts":
         """The counts of both batches together (they must not share pages)."""
-        keys = np.concatenate([self.keys, other.keys])
-        unique, inverse = np.unique(keys, return_inverse=True)
-        counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([self.counts, other.counts])).astype(np.int64)
+        keys, counts = _summed([self.keys, other.keys], [self.counts, other.counts])
         pages = Counter(self.site_pages)
         pages.update(other.site_pages)
-        return SiteCounts(unique, counts, dict(pages))
+        return SiteCounts(keys, counts, dict(pages))
+
+    def _find(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each hash, where it is (or would be) in ``keys``, and whether it is there."""
+        where = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+        return where, self.keys[where] == hashes
 
     def restricted_to(self, documents: Sequence[Document]) -> "SiteCounts":
         """The counts of just the lines (and sites) of ``documents``: what a
@@ -95,9 +98,9 @@ class SiteCounts:
         if len(self.keys) == 0:
             return SiteCounts(site_pages={doc.site: self.pages_of(doc) for doc in documents})
         hashes = np.unique(np.concatenate([_EMPTY_KEYS, *(_hashes(doc.site, doc.units) for doc in documents)]))
-        where = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
-        found = where[self.keys[where] == hashes]
-        return SiteCounts(self.keys[found], self.counts[found], {doc.site: self.pages_of(doc) for doc in documents})
+        where, found = self._find(hashes)
+        kept = where[found]
+        return SiteCounts(self.keys[kept], self.counts[kept], {doc.site: self.pages_of(doc) for doc in documents})
 
     def pages_of(self, doc: Document) -> int:
         """Pages of the document's site in the batch (at least 1: the page itself)."""
@@ -108,10 +111,14 @@ class SiteCounts:
         (at least 1: the page itself, even if it was not counted)."""
         if doc.n_units == 0 or len(self.keys) == 0:
             return np.ones(doc.n_units, dtype=np.int64)
-        hashes = _hashes(doc.site, doc.units)
-        where = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
-        found = self.keys[where] == hashes
+        where, found = self._find(_hashes(doc.site, doc.units))
         return np.maximum(np.where(found, self.counts[where], 0), 1)
+
+
+def _summed(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the sum of the counts of each."""
+    unique, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    return unique, np.bincount(inverse.reshape(-1), weights=np.concatenate(counts)).astype(np.int64)
 
 
 def site_line_counts(documents: Sequence[Document]) -> list[np.ndarray]:
