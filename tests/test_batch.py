@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from lineclf import batch
-from lineclf.batch import SiteCounts, site_line_counts
+from lineclf.batch import SiteCounts
 from lineclf.document import Document
+
+
+def site_line_counts(docs):
+    """For each page, for each of its lines, on how many pages of its site it occurs."""
+    counts = SiteCounts.of(docs)
+    return [counts.line_counts(doc) for doc in docs]
 
 
 def page(lines, site=None, name="p"):

@@ -119,11 +119,3 @@ def _summed(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarra
     """The distinct keys, sorted, and the sum of the counts of each."""
     unique, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     return unique, np.bincount(inverse.reshape(-1), weights=np.concatenate(counts)).astype(np.int64)
-
-
-def site_line_counts(documents: Sequence[Document]) -> list[np.ndarray]:
-    """For each document, for each of its units (non-blank lines), on how many
-    pages of the batch's same site the line occurs (see :class:`SiteCounts`);
-    a single page gives 1 for every line."""
-    counts = SiteCounts.of(documents)
-    return [counts.line_counts(doc) for doc in documents]
