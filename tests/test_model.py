@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from conftest import SEED_TXT, synthetic_page, tiny_estimator
+from lineclf.batch import SiteCounts
 from lineclf.document import Document
 from lineclf.errors import DataFormatError, ModelFileError
 from lineclf.io import read_dump
@@ -36,7 +37,7 @@ def test_get_params_returns_constructor_arguments():
     assert params["alpha"] == 1e-3 and params["context"] == (-1, 1)
     assert set(params) == {
         "context", "hash_features", "alpha", "max_iter", "learning_rate", "max_leaf_nodes",
-        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "partial_weight",
+        "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "partial_weight", "partial_resolution",
             "random_state",
     }
 
@@ -351,3 +352,30 @@ def test_only_partial_labels_are_refused():
     with pytest.raises(DataFormatError, match="unknown label 'bodyy'"):
         page = synthetic_page(0, "a")
         tiny_estimator().fit([page.with_labels(["bodyy"] * page.n_units)])
+
+
+def test_partial_labels_resolved_by_the_whole_model(training_docs):
+    partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
+    documents = [*training_docs, *partial]
+    model = tiny_estimator(partial_resolution="model")
+    y, allowed = _encode([doc.labels for doc in documents])
+    offsets = np.concatenate(([0], np.cumsum([doc.n_units for doc in documents])))
+    resolved = model._resolve_partial_by_model(documents, [doc.site for doc in documents], y, allowed, offsets)
+    full = y >= 0
+    assert (resolved[full] == y[full]).all()
+    assert allowed[np.arange(len(y)), resolved].all()
+    # the guide is the whole model fitted on the full pages: it labels the
+    # partial pages as that model does, within what their labels allow
+    guide = tiny_estimator().fit(training_docs)
+    expected = np.concatenate(
+        [np.where(allowed[a:b], p, -1.0).argmax(axis=1)
+         for p, a, b in zip(guide.predict_proba(partial, SiteCounts.of(documents)), offsets[len(training_docs):-1], offsets[len(training_docs) + 1:])]
+    )
+    assert np.array_equal(resolved[~full], expected)
+    fitted = tiny_estimator(partial_resolution="model").fit(documents)
+    assert all(set(labels) <= set(LABELS) for labels in fitted.predict(partial))
+
+
+def test_partial_resolution_must_be_known(training_docs):
+    with pytest.raises(ValueError, match="partial_resolution"):
+        tiny_estimator(partial_resolution="magic").fit(training_docs)

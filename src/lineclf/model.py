@@ -25,7 +25,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -64,6 +64,12 @@ DEFAULT_MODEL_NAME = "default.joblib"
 #: (0.708 without them) and de-news 0.718 (0.714); see the README for why the
 #: shipped model is still trained without them.
 DEFAULT_PARTIAL_WEIGHT = 0.3
+#: How partial labels are resolved to one of the labels they stand for:
+#: "linear" (a linear model of the fully labelled lines, fast) or "model"
+#: (the whole two-pass model fitted on the fully labelled pages, which
+#: doubles the fitting time).
+PARTIAL_RESOLUTIONS = ("linear", "model")
+DEFAULT_PARTIAL_RESOLUTION = "linear"
 
 
 class LineClassifier(ClassifierMixin, BaseEstimator):
@@ -93,6 +99,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         of one page.
     partial_weight : how much a line with a partial label (content, noise)
         counts in training, against 1 for a line with one of the five labels.
+    partial_resolution : which model picks, for each partially labelled
+        line, the most probable of the labels it stands for: "linear" (a
+        linear model of the fully labelled lines) or "model" (this whole
+        two-pass model fitted on the fully labelled pages first).
     random_state : seed of the tree models.
     """
 
@@ -110,6 +120,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         inner_folds: int = 3,
         site_repetition: bool = True,
         partial_weight: float = DEFAULT_PARTIAL_WEIGHT,
+        partial_resolution: str = DEFAULT_PARTIAL_RESOLUTION,
         random_state: int = 0,
     ):
         self.context = context
@@ -124,6 +135,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.inner_folds = inner_folds
         self.site_repetition = site_repetition
         self.partial_weight = partial_weight
+        self.partial_resolution = partial_resolution
         self.random_state = random_state
 
     # ------------------------------------------------------------------ building blocks
@@ -186,6 +198,32 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         logger.info("gave %d partially labelled lines one of their labels", int((~full).sum()))
         return resolved
 
+    def _resolve_partial_by_model(
+        self, documents: list[Document], groups, y: np.ndarray, allowed: np.ndarray, offsets: np.ndarray
+    ) -> np.ndarray:
+        """As ``_resolve_partial``, with this whole model fitted on the pages
+        whose lines all carry one of the five labels, labelling the others in
+        the same batch (so with the same site counts)."""
+        partial_page = np.array([(y[a:b] < 0).any() for a, b in zip(offsets[:-1], offsets[1:])], dtype=bool)
+        full_pages = np.flatnonzero(~partial_page)
+        if len(full_pages) == 0:
+            raise DataFormatError("partial labels need some pages whose lines all carry one of the five labels")
+        guide = clone(self).fit(
+            [documents[i] for i in full_pages],
+            [_label_names(y[offsets[i] : offsets[i + 1]]) for i in full_pages],
+            [groups[i] for i in full_pages],
+        )
+        pages = np.flatnonzero(partial_page)
+        probas = guide.predict_proba([documents[i] for i in pages], SiteCounts.of(documents))
+        resolved = y.copy()
+        for i, proba in zip(pages, probas):
+            part = slice(offsets[i], offsets[i + 1])
+            unresolved = y[part] < 0
+            choice = np.where(allowed[part], proba, -1.0).argmax(axis=1)
+            resolved[part] = np.where(unresolved, choice, y[part])
+        logger.info("gave %d partially labelled lines one of their labels", int((y < 0).sum()))
+        return resolved
+
     def _oof(
         self,
         make_model: Callable[[], BaseEstimator],
@@ -227,6 +265,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         partial = y < 0
         if partial.all():
             raise DataFormatError("only partial labels (content, noise): some pages must carry the five labels")
+        if self.partial_resolution not in PARTIAL_RESOLUTIONS:
+            raise ValueError(f"partial_resolution must be one of {', '.join(PARTIAL_RESOLUTIONS)}")
         if groups is None:
             groups = document_groups(documents)
         unit_groups = np.repeat(np.asarray(groups, dtype=object), [doc.n_units for doc in documents])
@@ -237,7 +277,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
         self.scaler_ = StandardScaler().fit(X)
         L = self._linear_input(X, T)
-        if partial.any():
+        if partial.any() and self.partial_resolution == "model":
+            y = self._resolve_partial_by_model(documents, list(groups), y, allowed, offsets)
+        elif partial.any():
             y = self._resolve_partial(L, y, allowed)
         weight = self._sample_weight(y) * np.where(partial, self.partial_weight, 1.0)
         self.linear_model_ = _fit(self._linear_model(), L, y, weight)
@@ -285,6 +327,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         predicted = np.concatenate([np.asarray(p) for p in self.predict(documents)] or [[]])
         expected = np.concatenate([np.asarray(lab) for lab in labels] or [[]])
         return float(np.mean(predicted == expected)) if len(expected) else 0.0
+
+
+def _label_names(y: np.ndarray) -> list[str]:
+    """Label names of label indices (LABELS order)."""
+    return [LABELS[i] for i in y]
 
 
 def _encode(labels) -> tuple[np.ndarray, np.ndarray]:
