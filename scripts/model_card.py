@@ -19,7 +19,8 @@ LICENCES = {
     "de-news": "German-language news and magazine pages from the trafilatura project's test collection, labelled by hand",
     "turku-quality": "German, English, Spanish and Finnish web texts (OSCAR) with binary main-text/noise line labels "
     "(TurkuNLP; Laippala et al., W-NUT 2022), no blank lines; trained on with partial labels (main text = content: "
-    "body, headline or caption; noise = noise: teaser or chrome), each line weighted 0.3, not scored here",
+    "body, headline or caption; noise = noise: teaser or chrome), each line weighted by `partial_weight` and given "
+    "one of its labels as `partial_resolution` says (see the parameters), not scored here",
 }
 
 
@@ -95,9 +96,11 @@ Reproduce: `bash scripts/train_default.sh` (needs `../shared/corpus`).
 
 ## Limits
 
-- English news from 2008 (gn1) and German news and magazine pages from
-  2019-2023 (de-news): other languages, other kinds of pages (forums, shops,
-  docs) and other dump renderers are untested.
+- Five labels are learnt from English news from 2008 (gn1) and German news
+  and magazine pages from 2019-2023 (de-news) only; web texts in German,
+  English, Spanish and Finnish (turku-quality, when listed above) teach only
+  main text against noise. Other languages, other kinds of pages (forums,
+  shops, docs) and other dump renderers are untested.
 - Headlines are rare (one or two lines a page), so their scores move a lot
   with a few lines: read them with their line counts.
 - Teasers in gn1 are few (362 lines) and look like headlines of other
