@@ -87,7 +87,7 @@ text.
 Site-grouped {cv['folds']}-fold cross-validation (no site is in both the training
 and the test folds; folds grouped by {cv['grouped_by']}), line-weighted. Each
 row scores the pages of one corpus, predicted by models trained on the other
-folds of both corpora. A test fold's pages are labelled as one batch, so
+folds of all the training data. A test fold's pages are labelled as one batch, so
 lines are counted across the pages of each of its sites.
 
 {score_table(cv['scores'])}
