@@ -248,10 +248,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         site) keeps related pages in the same inner fold; by default each
         document's site, or its name.
 
-        Labels may be partial (``labels.PARTIAL_LABELS``: content, noise): a
-        linear model fitted on the fully labelled lines gives each such line
-        the most probable of the labels it stands for, and the line then
-        counts ``partial_weight`` times as much as a fully labelled one."""
+        Labels may be partial (``labels.PARTIAL_LABELS``: content, noise):
+        each such line gets the most probable of the labels it stands for (by
+        the model ``partial_resolution`` names) and then counts
+        ``partial_weight`` times as much as a fully labelled one."""
         documents = list(documents)
         if labels is None:
             missing = [doc.name for doc in documents if doc.labels is None]
