@@ -191,11 +191,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         finds most probable."""
         full = y >= 0
         guess = _fit(self._linear_model(), L[full], y[full], self._sample_weight(y[full]))
-        proba = _proba(guess, L[~full])
-        resolved = y.copy()
-        resolved[~full] = np.where(allowed[~full], proba, -1.0).argmax(axis=1)
-        logger.info("gave %d partially labelled lines one of their labels", int((~full).sum()))
-        return resolved
+        proba = np.zeros(allowed.shape)
+        proba[~full] = _proba(guess, L[~full])
+        return _most_probable_allowed(y, allowed, proba)
 
     def _resolve_partial_by_model(
         self, documents: list[Document], groups, y: np.ndarray, allowed: np.ndarray, offsets: np.ndarray
@@ -213,15 +211,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             [groups[i] for i in full_pages],
         )
         pages = np.flatnonzero(partial_page)
-        probas = guide.predict_proba([documents[i] for i in pages], SiteCounts.of(documents))
-        resolved = y.copy()
-        for i, proba in zip(pages, probas):
-            part = slice(offsets[i], offsets[i + 1])
-            unresolved = y[part] < 0
-            choice = np.where(allowed[part], proba, -1.0).argmax(axis=1)
-            resolved[part] = np.where(unresolved, choice, y[part])
-        logger.info("gave %d partially labelled lines one of their labels", int((y < 0).sum()))
-        return resolved
+        proba = np.zeros(allowed.shape)
+        for i, page_proba in zip(pages, guide.predict_proba([documents[i] for i in pages], SiteCounts.of(documents))):
+            proba[offsets[i] : offsets[i + 1]] = page_proba
+        return _most_probable_allowed(y, allowed, proba)
 
     def _oof(
         self,
@@ -326,6 +319,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         predicted = np.concatenate([np.asarray(p) for p in self.predict(documents)] or [[]])
         expected = np.concatenate([np.asarray(lab) for lab in labels] or [[]])
         return float(np.mean(predicted == expected)) if len(expected) else 0.0
+
+
+def _most_probable_allowed(y: np.ndarray, allowed: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """``y`` with each partially labelled line (``y`` < 0) given the most
+    probable (``proba``) of the labels it may have (``allowed``)."""
+    partial = y < 0
+    resolved = y.copy()
+    resolved[partial] = np.where(allowed[partial], proba[partial], -1.0).argmax(axis=1)
+    logger.info("gave %d partially labelled lines one of their labels", int(partial.sum()))
+    return resolved
 
 
 def _label_names(y: np.ndarray) -> list[str]:
