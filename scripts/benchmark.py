@@ -64,6 +64,8 @@ TURKU_DIR = "turku-quality"
 TURKU_FILE = "train.json"
 #: lineclf's cross-validation parts for turku-quality pages it trains on (--train-turku).
 TURKU_PART = "turku-"
+#: What --data-weight may name: the five-label corpora and turku-quality (all its languages).
+WEIGHTED_DATA = (*CORPORA, TURKU_DIR)
 #: turku-quality's line labels: 1 = main text, 0 = noise.
 TURKU_CONTENT, TURKU_NOISE = 1, 0
 
@@ -168,8 +170,32 @@ def run_tool(
 # --------------------------------------------------------------------------- lineclf
 
 
+def part_weight(part: str, data_weights: dict[str, float]) -> float:
+    """How much each line of a cross-validation part counts in training: its
+    corpus's --data-weight (turku-quality's for every turku language), else 1."""
+    name = TURKU_DIR if part.startswith(TURKU_PART) else part
+    return data_weights.get(name, 1.0)
+
+
+def parse_data_weight(item: str) -> tuple[str, float]:
+    """``NAME=WEIGHT`` of --data-weight, as `lineclf train --data-weight` takes it."""
+    name, _, value = item.rpartition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = float("nan")
+    if name not in WEIGHTED_DATA or not 0 < weight < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT with NAME one of {', '.join(WEIGHTED_DATA)} and WEIGHT > 0, not {item!r}")
+    return name, weight
+
+
 def lineclf_cross_validation(
-    documents: Sequence[Document], groups: Sequence[str], parts: Sequence[str], folds: int, params: dict
+    documents: Sequence[Document],
+    groups: Sequence[str],
+    parts: Sequence[str],
+    folds: int,
+    params: dict,
+    data_weights: dict[str, float] | None = None,
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.metrics.cross_val_predict), and per part (corpus) the seconds spent
@@ -178,8 +204,11 @@ def lineclf_cross_validation(
     Keyed by variant: LINECLF labels each corpus's test pages as one batch,
     whose lines are counted across the pages of each site (the fold holds
     every page of its sites); LINECLF_ALONE, for a model with site
-    repetition, labels the same pages as if each were alone."""
+    repetition, labels the same pages as if each were alone. ``data_weights``:
+    how much each line of a part counts in training (``--data-weight``)."""
     from sklearn.model_selection import GroupKFold
+
+    weights = [part_weight(part, data_weights or {}) for part in parts]
 
     n_splits = min(folds, len(set(groups)))
     if n_splits < 2:
@@ -192,7 +221,7 @@ def lineclf_cross_validation(
     for fold, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(documents, groups=groups), start=1):
         start = time.perf_counter()
         model = lineclf.LineClassifier(**params).fit(
-            [documents[i] for i in train], groups=[groups[i] for i in train]
+            [documents[i] for i in train], groups=[groups[i] for i in train], sample_weight=[weights[i] for i in train]
         )
         logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train),
                     time.perf_counter() - start)
@@ -337,7 +366,9 @@ def benchmark_corpora(
         everything = {**corpora, **(extra or {})}
         union = [doc for docs in everything.values() for doc in docs]
         parts = [name for name, docs in everything.items() for _ in docs]
-        variants = lineclf_cross_validation(union, document_groups(union), parts, args.folds, args.params)
+        variants = lineclf_cross_validation(
+            union, document_groups(union), parts, args.folds, args.params, args.data_weight
+        )
         for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
             if variant in variants:
                 predictions, seconds = variants[variant]
@@ -399,11 +430,12 @@ def load_given_model(path: Path, probe: Document) -> tuple:
     return bundle["estimator"], f"the model file {path}, trained on {what}"
 
 
-def fit_turku_model(corpora: dict[str, list[Document]], params: dict) -> tuple:
+def fit_turku_model(corpora: dict[str, list[Document]], params: dict, data_weights: dict[str, float] | None = None) -> tuple:
     """A model fitted on all pages of the five-label corpora, and a sentence saying what it is."""
     union = [doc for docs in corpora.values() for doc in docs]
+    weights = [part_weight(name, data_weights or {}) for name, docs in corpora.items() for _ in docs]
     start = time.perf_counter()
-    model = lineclf.LineClassifier(**params).fit(union, groups=document_groups(union))
+    model = lineclf.LineClassifier(**params).fit(union, groups=document_groups(union), sample_weight=weights)
     logger.info("lineclf for turku-quality: trained on %d pages in %.0f s", len(union), time.perf_counter() - start)
     pages = ", ".join(f"{name} ({len(docs)} pages)" for name, docs in corpora.items())
     return model, f"a LineClassifier with parameters {json.dumps(params)} trained on all of {pages}"
@@ -454,7 +486,7 @@ def benchmark_turku(
             "Its labels body, headline and caption count as content."
         )
     else:
-        model, described = given or fit_turku_model(corpora, args.params)
+        model, described = given or fit_turku_model(corpora, args.params, args.data_weight)
         # turku's labels are binary (content or not); LineClassifier learns only
         # from the five labels, so no turku page is in its training data
         note = (
@@ -655,6 +687,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="use only the first N documents of each turku-quality language")
     parser.add_argument("--params", type=json.loads, default={}, metavar="JSON",
                         help='LineClassifier parameters, e.g. \'{"max_iter": 100}\'')
+    parser.add_argument("--data-weight", type=parse_data_weight, action="append", default=[], metavar="NAME=WEIGHT",
+                        help="how much each line of one training corpus counts, as `lineclf train --data-weight` "
+                             f"(NAME: {', '.join(WEIGHTED_DATA)}; repeatable; default 1)")
     parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
     parser.add_argument("--train-turku", action="store_true",
                         help="train lineclf on turku-quality too (partial labels: main text as content, noise as "
@@ -671,6 +706,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for option in ("limit_pages", "turku_limit"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    args.data_weight = dict(args.data_weight)
     if not isinstance(args.params, dict):
         parser.error("--params must be a JSON object")
     # JSON has no tuples; LineClassifier's sequence parameters (context) are tuples
@@ -679,8 +715,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         lineclf.LineClassifier().set_params(**args.params)
     except ValueError as exc:
         parser.error(f"--params: {exc}")
-    if args.skip_lineclf and (args.model or args.params or args.train_turku):
-        parser.error("--model, --params and --train-turku need lineclf; drop --skip-lineclf")
+    if args.skip_lineclf and (args.model or args.params or args.train_turku or args.data_weight):
+        parser.error("--model, --params, --data-weight and --train-turku need lineclf; drop --skip-lineclf")
+    if args.model and args.data_weight:
+        parser.error("--data-weight weighs training data; a --model given is not trained here")
     if args.model and args.train_turku:
         parser.error("--train-turku cross-validates lineclf on turku-quality; it cannot use a given --model")
     if args.model and not args.model.is_file():
@@ -728,6 +766,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "limit_pages": args.limit_pages,
             "turku_limit": args.turku_limit,
             "params": args.params,
+            "data_weights": args.data_weight,
             "model": None if args.model is None else str(args.model),
             "skip_lineclf": args.skip_lineclf,
             "train_turku": args.train_turku,

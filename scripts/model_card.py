@@ -48,13 +48,19 @@ def example_agreement(model) -> str:
     return f"{agree} of {len(doc.labels)} lines right" + (f"; wrong: {', '.join(wrong)}" if wrong else "")
 
 
+def _weight_note(info: dict) -> str:
+    """How much each line of one training source counted (``--data-weight``), when not 1."""
+    weight = info.get("weight", 1.0)
+    return "" if weight == 1.0 else f", each line weighted {weight:g}"
+
+
 def main(path: str) -> None:
     bundle = load_bundle(path)
     meta = bundle["metadata"]
     cv = meta["cross_validation"]
     trained = meta["trained_on"]
     data_rows = "\n".join(
-        f"- `{name}`: {info['pages']} pages, {info['lines']} labelled lines. {LICENCES.get(name, '')}"
+        f"- `{name}`: {info['pages']} pages, {info['lines']} labelled lines{_weight_note(info)}. {LICENCES.get(name, '')}"
         for name, info in trained.items()
     )
     params = ", ".join(f"{k}={v!r}" for k, v in sorted(bundle["params"].items()))

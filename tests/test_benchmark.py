@@ -112,3 +112,23 @@ def test_lineclf_cross_validation_labels_each_page_as_a_batch_and_alone():
         docs, document_groups(docs), ["web"] * len(docs), 3, {**params, "site_repetition": False}
     )
     assert set(plain) == {benchmark.LINECLF}
+
+
+def test_data_weights_name_a_corpus_and_reach_every_part():
+    assert benchmark.parse_data_weight("de-news=2") == ("de-news", 2.0)
+    assert benchmark.parse_data_weight("turku-quality=0.5") == ("turku-quality", 0.5)
+    for bad in ("de-news", "de-news=0", "de-news=x", "wiki=2"):
+        with pytest.raises(Exception, match="NAME=WEIGHT"):
+            benchmark.parse_data_weight(bad)
+    weights = {"de-news": 2.0, "turku-quality": 0.5}
+    assert benchmark.part_weight("de-news", weights) == 2.0
+    assert benchmark.part_weight("gn1", weights) == 1.0
+    assert benchmark.part_weight(benchmark.TURKU_PART + "fi", weights) == 0.5
+
+
+def test_benchmark_refuses_data_weight_with_a_given_model(tmp_path, capsys):
+    model = tmp_path / "m.joblib"
+    model.write_bytes(b"")
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--model", str(model), "--data-weight", "de-news=2"])
+    assert "--data-weight" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from conftest import SEED_TXT, assert_clean_error, labels_of_tsv_output, run_cli
 from lineclf.io import read_labelled_corpus
 from lineclf.labels import LABELS
 from lineclf.metrics import evaluate
-from lineclf.model import LineClassifier, load_model
+from lineclf.model import LineClassifier, load_bundle, load_model
 
 DUMP = (
     "Home | News | Sport\n"
@@ -263,6 +263,21 @@ def test_train_writes_model_and_json(labelled_dir, tmp_path, training_docs):
     assert "cross-validated (2 folds, grouped by file): all" in result.stderr
     assert f"model written to {model}" in result.stderr
     assert result.stdout == ""
+
+
+def test_train_weights_a_data_argument(labelled_dir, tmp_path):
+    model = tmp_path / "trained.joblib"
+    result = run_cli("train", labelled_dir, "--model", model, "--folds", "0", "--data-weight", f"{labelled_dir.name}=2")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert load_bundle(model)["metadata"]["trained_on"][labelled_dir.name]["weight"] == 2.0
+
+
+@pytest.mark.parametrize("option, message", [("labelled", "expected DATA=WEIGHT"), ("labelled=lots", "expected DATA=WEIGHT"), ("other=2", "no such DATA")])
+def test_train_refuses_bad_data_weight(labelled_dir, tmp_path, option, message):
+    model = tmp_path / "m.joblib"
+    result = run_cli("train", labelled_dir, "--model", model, "--folds", "0", "--data-weight", option)
+    assert message in assert_clean_error(result, exit_code=2)
+    assert not model.exists()
 
 
 def test_train_refuses_bad_labelled_file(tmp_path):

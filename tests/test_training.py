@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_train_model_without_folds_saves_metadata(tmp_path, labelled_dir, traini
     assert result.reports == {} and result.folds == 0
     metadata = load_bundle(path)["metadata"]
     assert metadata["trained_on"] == {
-        "labelled": {"pages": len(training_docs), "lines": sum(d.n_units for d in training_docs)}
+        "labelled": {"pages": len(training_docs), "lines": sum(d.n_units for d in training_docs), "weight": 1.0}
     }
     assert metadata["cross_validation"]["folds"] == 0
 
@@ -46,6 +47,40 @@ def test_train_model_reports_each_data_argument(tmp_path):
     assert list(result.reports) == ["all", "first", "second"]
     assert result.reports["first"].confusion.sum() == sum(d.n_units for d in pages[:3])
     assert result.reports["second"].confusion.sum() == sum(d.n_units for d in pages[3:])
+
+
+class _WeightSpy(type(tiny_estimator())):
+    """A LineClassifier that records the document weights each fit gets."""
+
+    seen: list = []
+
+    def fit(self, documents, labels=None, groups=None, sample_weight=None):
+        self.seen.append([(doc.name, w) for doc, w in zip(documents, sample_weight)])
+        return super().fit(documents, labels, groups, sample_weight)
+
+
+def test_train_model_weights_each_data_argument_in_every_fit(tmp_path):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "first", pages[:3])
+    write_labelled_dir(tmp_path / "second", pages[3:])
+    path = tmp_path / "m.joblib"
+    _WeightSpy.seen = []
+    spy = _WeightSpy(**tiny_estimator().get_params())
+    train_model([tmp_path / "first", tmp_path / "second"], path, folds=2, estimator=spy, data_weights={"second": 2.5})
+    assert len(_WeightSpy.seen) == 3  # two folds, then the final fit
+    for fit in _WeightSpy.seen:
+        assert fit and all(w == (2.5 if Path(name).parent.name == "second" else 1.0) for name, w in fit)
+    assert {k: v["weight"] for k, v in load_bundle(path)["metadata"]["trained_on"].items()} == {"first": 1.0, "second": 2.5}
+
+
+@pytest.mark.parametrize("weights, message", [({"third": 2.0}, "no such DATA"), ({"second": 0.0}, "greater than 0")])
+def test_train_model_refuses_bad_data_weights(tmp_path, weights, message):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "first", pages[:3])
+    write_labelled_dir(tmp_path / "second", pages[3:])
+    with pytest.raises(UsageError, match=message):
+        train_model([tmp_path / "first", tmp_path / "second"], tmp_path / "m.joblib", folds=0, estimator=tiny_estimator(), data_weights=weights)
+    assert not (tmp_path / "m.joblib").exists()
 
 
 def test_train_model_uses_every_data_argument_even_with_the_same_folder_name(tmp_path):

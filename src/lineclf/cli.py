@@ -25,7 +25,7 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
-from .errors import DataFormatError, LineclfError, OutputError
+from .errors import DataFormatError, LineclfError, OutputError, UsageError
 
 app = typer.Typer(
     name="lineclf",
@@ -233,6 +233,14 @@ def train(
     groups: ManifestOption = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).", min=0)] = 5,
     report_json: Annotated[Optional[Path], typer.Option("--json", help="Also write the cross-validated scores as JSON.")] = None,
+    data_weight: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--data-weight",
+            metavar="DATA=WEIGHT",
+            help="How much each line of one DATA argument (its folder or file name) counts in training; default 1. Repeatable.",
+        ),
+    ] = None,
     on_error: OnErrorOption = OnError.stop,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -250,7 +258,15 @@ def train(
     if report_json is not None:
         check_output_path(report_json)
     with _fold_progress(folds) as progress:
-        result = train_model(data, model, manifests=groups or [], folds=folds, progress=progress, on_error=on_error.value)
+        result = train_model(
+            data,
+            model,
+            manifests=groups or [],
+            folds=folds,
+            progress=progress,
+            on_error=on_error.value,
+            data_weights=_data_weights(data_weight or []),
+        )
     skipped = _skip_messages(result.skipped)
     for title, report in result.reports.items():
         typer.echo(report.to_text(f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}): {title}") + "\n", err=True)
@@ -260,6 +276,21 @@ def train(
         write_json(report_json, {title: r.to_dict() for title, r in result.reports.items()})
     typer.echo(f"lineclf: model written to {model}", err=True)
     _report_skipped(skipped, len(skipped) + result.pages)
+
+
+def _data_weights(items: list[str]) -> dict[str, float]:
+    """``DATA=WEIGHT`` options as a mapping (the last ``=`` splits, so a name may hold one)."""
+    weights: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = None
+        if not sep or not name or weight is None:
+            raise UsageError(f"--data-weight {item!r}: expected DATA=WEIGHT, e.g. de-news=2")
+        weights[name] = weight
+    return weights
 
 
 @app.command()

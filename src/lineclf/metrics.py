@@ -137,9 +137,11 @@ def cross_val_predict(
     n_splits: int = DEFAULT_FOLDS,
     groups: Sequence[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    sample_weight: Sequence[float] | None = None,
 ) -> list[np.ndarray]:
     """Predict each document with a clone of ``estimator`` fitted on the other
-    folds; folds never split a group (a site), so scores are for unseen sites."""
+    folds; folds never split a group (a site), so scores are for unseen sites.
+    ``sample_weight``: one per document, passed to ``fit`` for the training folds."""
     from sklearn.base import clone
     from sklearn.model_selection import GroupKFold
 
@@ -152,7 +154,8 @@ def cross_val_predict(
     splitter = GroupKFold(n_splits=n_splits)
     for fold, (train, test) in enumerate(splitter.split(documents, groups=groups)):
         logger.info("fold %d/%d: %d training pages, %d test pages", fold + 1, n_splits, len(train), len(test))
-        model = clone(estimator).fit([documents[i] for i in train], groups=[groups[i] for i in train])
+        weight = None if sample_weight is None else [sample_weight[i] for i in train]
+        model = clone(estimator).fit([documents[i] for i in train], groups=[groups[i] for i in train], sample_weight=weight)
         for i, labels in zip(test, model.predict([documents[i] for i in test])):
             predictions[i] = labels
         if progress is not None:

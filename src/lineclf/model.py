@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from .document import Document
-from .errors import DataFormatError, ModelFileError, UntrustedModelWarning
+from .errors import DataFormatError, ModelFileError, UntrustedModelWarning, UsageError
 from .batch import SiteCounts
 from .features import SITE_FEATURE_NAMES, DEFAULT_CONTEXT, batch_features, densest_run, run_position, shift, site_features
 from .io import atomic_writer
@@ -185,18 +185,26 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def _linear_input(self, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
         return sparse.hstack([T, sparse.csr_matrix(self.scaler_.transform(X))], format="csr")
 
-    def _resolve_partial(self, L: sparse.csr_matrix, y: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    def _resolve_partial(
+        self, L: sparse.csr_matrix, y: np.ndarray, allowed: np.ndarray, line_weight: np.ndarray
+    ) -> np.ndarray:
         """Labels for the partially labelled lines (``y`` < 0): of the labels
         each stands for, the one a linear model of the fully labelled lines
         finds most probable."""
         full = y >= 0
-        guess = _fit(self._linear_model(), L[full], y[full], self._sample_weight(y[full]))
+        guess = _fit(self._linear_model(), L[full], y[full], self._sample_weight(y[full]) * line_weight[full])
         proba = np.zeros(allowed.shape)
         proba[~full] = _proba(guess, L[~full])
         return _most_probable_allowed(y, allowed, proba)
 
     def _resolve_partial_by_model(
-        self, documents: list[Document], groups, y: np.ndarray, allowed: np.ndarray, offsets: np.ndarray
+        self,
+        documents: list[Document],
+        groups,
+        y: np.ndarray,
+        allowed: np.ndarray,
+        offsets: np.ndarray,
+        page_weight: np.ndarray,
     ) -> np.ndarray:
         """As ``_resolve_partial``, with this whole model fitted on the pages
         whose lines all carry one of the five labels, labelling the others in
@@ -209,6 +217,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             [documents[i] for i in full_pages],
             [_label_names(y[offsets[i] : offsets[i + 1]]) for i in full_pages],
             [groups[i] for i in full_pages],
+            page_weight[full_pages],
         )
         pages = np.flatnonzero(partial_page)
         proba = np.zeros(allowed.shape)
@@ -236,10 +245,13 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ estimator API
 
-    def fit(self, documents: Sequence[Document], labels=None, groups=None) -> "LineClassifier":
+    def fit(self, documents: Sequence[Document], labels=None, groups=None, sample_weight=None) -> "LineClassifier":
         """Learn from labelled documents. ``groups`` (one per document, e.g. the
         site) keeps related pages in the same inner fold; by default each
-        document's site, or its name.
+        document's site, or its name. ``sample_weight`` (one positive number
+        per document, default 1) scales how much each of a document's
+        lines counts, on top of the label weights: e.g. to let a smaller
+        corpus weigh more against a larger one.
 
         Labels may be partial (``labels.PARTIAL_LABELS``: content, noise):
         each such line gets the most probable of the labels it stands for (by
@@ -261,6 +273,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"partial_resolution must be one of {', '.join(PARTIAL_RESOLUTIONS)}")
         if groups is None:
             groups = document_groups(documents)
+        page_weight = _page_weight(sample_weight, documents)
+        line_weight = np.repeat(page_weight, [doc.n_units for doc in documents])
         unit_groups = np.repeat(np.asarray(groups, dtype=object), [doc.n_units for doc in documents])
         unit_groups = np.unique(unit_groups.astype(str), return_inverse=True)[1]
 
@@ -270,10 +284,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.scaler_ = StandardScaler().fit(X)
         L = self._linear_input(X, T)
         if partial.any() and self.partial_resolution == "model":
-            y = self._resolve_partial_by_model(documents, list(groups), y, allowed, offsets)
+            y = self._resolve_partial_by_model(documents, list(groups), y, allowed, offsets, page_weight)
         elif partial.any():
-            y = self._resolve_partial(L, y, allowed)
-        weight = self._sample_weight(y) * np.where(partial, self.partial_weight, 1.0)
+            y = self._resolve_partial(L, y, allowed, line_weight)
+        weight = self._sample_weight(y) * np.where(partial, self.partial_weight, 1.0) * line_weight
         self.linear_model_ = _fit(self._linear_model(), L, y, weight)
         if self.second_pass:
             first = self._oof(self._linear_model, L, y, unit_groups, weight)
@@ -329,6 +343,19 @@ def _most_probable_allowed(y: np.ndarray, allowed: np.ndarray, proba: np.ndarray
     resolved[partial] = np.where(allowed[partial], proba[partial], -1.0).argmax(axis=1)
     logger.info("gave %d partially labelled lines one of their labels", int(partial.sum()))
     return resolved
+
+
+def _page_weight(sample_weight, documents: Sequence[Document]) -> np.ndarray:
+    """One weight per document (1 when none are given), checked."""
+    if sample_weight is None:
+        return np.ones(len(documents))
+    weight = np.asarray(sample_weight, dtype=float)
+    if weight.shape != (len(documents),):
+        raise UsageError(f"sample_weight: {weight.size} weights for {len(documents)} documents (one per document)")
+    # a zero would leave some inner folds with nothing to learn from; leave the pages out instead
+    if not np.isfinite(weight).all() or (weight <= 0).any():
+        raise UsageError("sample_weight: weights must be finite and greater than 0")
+    return weight
 
 
 def _label_names(y: np.ndarray) -> list[str]:

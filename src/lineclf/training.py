@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ def train_model(
     estimator: LineClassifier | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_error: str = "stop",
+    data_weights: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Cross-validate ``estimator`` on the labelled files under ``data``, fit it
     on all of them and save it to ``model_path`` with the scores as metadata.
@@ -48,6 +49,8 @@ def train_model(
     ``LineClassifier.fit``); their pages are trained on but not scored.
     A bad labelled file stops everything before any training, unless
     ``on_error="skip"``: then it is left out and listed in the result.
+    ``data_weights`` maps a DATA item (its folder or file name, or the path as
+    given) to how much each of its lines counts in training (default 1).
     """
     if on_error not in ("stop", "skip"):
         raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
@@ -63,7 +66,9 @@ def train_model(
         # a folder name stands for its data unless two DATA share it
         key = name if names.count(name) == 1 else str(item)
         sources[key] = read_labelled_corpus([item], manifests, skipped=skipped, partial=True)
+    weights = _source_weights(data_weights or {}, sources, dict(zip(map(str, data), sources)))
     documents = [doc for docs in sources.values() for doc in docs]
+    sample_weight = [weights[key] for key, docs in sources.items() for _ in docs]
     if skipped and not documents:
         raise DataFormatError(f"no labelled file could be read ({len(skipped)} skipped); the first: {skipped[0][1]}")
     groups = document_groups(documents)
@@ -72,7 +77,9 @@ def train_model(
     reports: dict[str, Report] = {}
     n_folds = 0
     if folds:
-        predictions = cross_val_predict(estimator, documents, n_splits=folds, groups=groups, progress=progress)
+        predictions = cross_val_predict(
+            estimator, documents, n_splits=folds, groups=groups, progress=progress, sample_weight=sample_weight
+        )
         n_folds = min(folds, len(set(groups)))
         scored = [(doc, p) for doc, p in zip(documents, predictions) if _fully_labelled(doc)]
         if scored:
@@ -86,13 +93,30 @@ def train_model(
                     logger.info("%s: partially labelled pages are trained on, not scored", name)
                 start += len(docs)
     logger.info("fitting the final model on %d pages", len(documents))
-    model = estimator.fit(documents, groups=groups)
+    model = estimator.fit(documents, groups=groups, sample_weight=sample_weight)
     metadata = {
-        "trained_on": {name: {"pages": len(docs), "lines": sum(d.n_units for d in docs)} for name, docs in sources.items()},
+        "trained_on": {
+            name: {"pages": len(docs), "lines": sum(d.n_units for d in docs), "weight": weights[name]}
+            for name, docs in sources.items()
+        },
         "cross_validation": {"folds": n_folds, "grouped_by": grouped_by, "scores": {k: r.to_dict() for k, r in reports.items()}},
     }
     save_model(model, model_path, metadata)
     return TrainResult(model, reports, n_folds, grouped_by, len(documents), skipped or [])
+
+
+def _source_weights(data_weights: Mapping[str, float], sources: Mapping[str, list], paths: Mapping[str, str]) -> dict[str, float]:
+    """Each source's weight; a name that is no DATA item is refused rather
+    than ignored (a typo would silently train another model)."""
+    weights = dict.fromkeys(sources, 1.0)
+    for name, weight in data_weights.items():
+        key = name if name in sources else paths.get(name)
+        if key is None:
+            raise UsageError(f"data weight for {name!r}: no such DATA (expected one of {', '.join(sources)})")
+        if not (0 < weight < float("inf")):
+            raise UsageError(f"data weight for {name!r} must be a finite number greater than 0, not {weight}")
+        weights[key] = float(weight)
+    return weights
 
 
 def _fully_labelled(doc) -> bool:
