@@ -280,6 +280,20 @@ def test_train_refuses_bad_data_weight(labelled_dir, tmp_path, option, message):
     assert not model.exists()
 
 
+def test_train_tunes_the_label_bias(labelled_dir, tmp_path):
+    model = tmp_path / "trained.joblib"
+    result = run_cli("train", labelled_dir, "--model", model, "--folds", "2", "--tune-label-bias")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "label bias tuned on the other folds): all" in result.stderr
+    assert "label bias (log-probability offsets) tuned on all folds: body " in result.stderr
+    assert load_model(model).label_bias is not None
+
+
+def test_train_refuses_to_tune_the_label_bias_without_folds(labelled_dir, tmp_path):
+    result = run_cli("train", labelled_dir, "--model", tmp_path / "m.joblib", "--folds", "0", "--tune-label-bias")
+    assert "at least 2 folds" in assert_clean_error(result, exit_code=2)
+
+
 def test_train_refuses_bad_labelled_file(tmp_path):
     folder = tmp_path / "data"
     write_bytes(folder, "good.tsv", b"chrome\tHome\n\nbody\tA sentence.\n")

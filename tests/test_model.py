@@ -19,6 +19,7 @@ from lineclf.io import read_dump
 from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.model import (
     DEFAULT_MODEL_NAME,
+    shift_priors,
     LineClassifier,
     _encode,
     default_model_path,
@@ -38,7 +39,7 @@ def test_get_params_returns_constructor_arguments():
     assert set(params) == {
         "context", "hash_features", "alpha", "max_iter", "learning_rate", "max_leaf_nodes",
         "l2_regularization", "class_weight_power", "second_pass", "inner_folds", "site_repetition", "partial_weight", "partial_resolution",
-            "random_state",
+            "label_bias", "random_state",
     }
 
 
@@ -418,3 +419,46 @@ def test_bad_sample_weights_are_refused(weight):
     pages = [synthetic_page(i, "a.example") for i in range(8)]
     with pytest.raises(UsageError, match="sample_weight"):
         tiny_estimator().fit(pages, sample_weight=weight)
+
+
+# --------------------------------------------------------------------------- label bias
+
+
+def test_shift_priors_adds_to_log_probabilities():
+    proba = np.array([[0.5, 0.2, 0.1, 0.1, 0.1], [0.05, 0.05, 0.1, 0.2, 0.6]])
+    bias = np.array([0.0, 1.0, 0.5, 2.0, -1.0])
+    shifted = shift_priors(proba, bias)
+    expected = np.exp(np.log(proba) + bias)
+    assert np.allclose(shifted, expected / expected.sum(axis=1, keepdims=True))
+    assert shift_priors(proba, None) is proba
+    assert np.allclose(shift_priors(proba, [3.0] * 5), proba)  # the same offset everywhere changes nothing
+
+
+@pytest.mark.parametrize("bias", [(1.0, 2.0), (0.0, 0.0, 0.0, np.inf, 0.0)])
+def test_bad_label_bias_is_refused_before_fitting(training_docs, bias):
+    with pytest.raises(ValueError, match="label_bias"):
+        tiny_estimator(label_bias=bias).fit(training_docs)
+
+
+def test_label_bias_shifts_predictions_of_the_same_trees(training_docs):
+    plain = tiny_estimator().fit(training_docs)
+    biased = clone(plain).set_params(label_bias=(0.0, 0.0, 0.0, 0.0, 0.0))
+    # the same fitted state, a different decision rule
+    for name in ("scaler_", "linear_model_", "tree_model_", "classes_", "n_features_in_"):
+        setattr(biased, name, getattr(plain, name))
+    for a, b in zip(plain.predict_proba(training_docs), biased.predict_proba(training_docs)):
+        assert np.allclose(a, b)
+    biased.set_params(label_bias=(0.0, 0.0, 0.0, 0.0, 50.0))
+    assert all((labels == "chrome").all() for labels in biased.predict(training_docs))
+    for a, b in zip(plain.predict_proba(training_docs), biased.predict_proba(training_docs)):
+        assert np.allclose(b, shift_priors(a, biased.label_bias))
+
+
+def test_partial_labels_are_resolved_without_the_label_bias(training_docs):
+    partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
+    documents = [*training_docs, *partial]
+    plain = tiny_estimator(partial_resolution="model").fit(documents)
+    biased = tiny_estimator(partial_resolution="model", label_bias=(0.0, 0.0, 0.0, 0.0, 50.0)).fit(documents)
+    # same trees (the bias only shifts predictions), so the partial lines were resolved alike
+    for a, b in zip(plain.predict_proba(documents), biased.predict_proba(documents)):
+        assert np.allclose(shift_priors(a, biased.label_bias), b)

@@ -241,6 +241,14 @@ def train(
             help="How much each line of one DATA argument (its folder or file name) counts in training; default 1. Repeatable.",
         ),
     ] = None,
+    tune_label_bias: Annotated[
+        bool,
+        typer.Option(
+            "--tune-label-bias",
+            help="Tune per-label decision offsets on the cross-validated probabilities and save them with the model "
+            "(scores are then those of offsets tuned on the other folds).",
+        ),
+    ] = False,
     on_error: OnErrorOption = OnError.stop,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -266,10 +274,16 @@ def train(
             progress=progress,
             on_error=on_error.value,
             data_weights=_data_weights(data_weight or []),
+            tune_label_bias=tune_label_bias,
         )
     skipped = _skip_messages(result.skipped)
+    tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""
     for title, report in result.reports.items():
-        typer.echo(report.to_text(f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}): {title}") + "\n", err=True)
+        heading = f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}{tuned}): {title}"
+        typer.echo(report.to_text(heading) + "\n", err=True)
+    if result.label_bias is not None:
+        offsets = "  ".join(f"{label} {value:+.2f}" for label, value in result.label_bias.items())
+        typer.echo(f"label bias (log-probability offsets) tuned on all folds: {offsets}", err=True)
     if report_json is not None:
         from .training import write_json
 

@@ -142,6 +142,21 @@ def cross_val_predict(
     """Predict each document with a clone of ``estimator`` fitted on the other
     folds; folds never split a group (a site), so scores are for unseen sites.
     ``sample_weight``: one per document, passed to ``fit`` for the training folds."""
+    probas, _ = cross_val_proba(estimator, documents, n_splits, groups, progress, sample_weight)
+    labels = np.asarray(LABELS)
+    return [labels[p.argmax(axis=1)] if len(p) else np.array([], dtype=labels.dtype) for p in probas]
+
+
+def cross_val_proba(
+    estimator,
+    documents: Sequence[Document],
+    n_splits: int = DEFAULT_FOLDS,
+    groups: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    sample_weight: Sequence[float] | None = None,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """As :func:`cross_val_predict`, the label probabilities (LABELS order) of
+    each document, and the fold each document was predicted in."""
     from sklearn.base import clone
     from sklearn.model_selection import GroupKFold
 
@@ -150,17 +165,19 @@ def cross_val_predict(
     n_splits = min(n_splits, len(set(groups)))
     if n_splits < 2:
         raise UsageError("cross-validation needs labelled pages from at least two sites (or files)")
-    predictions: list[np.ndarray | None] = [None] * len(documents)
+    probas: list[np.ndarray | None] = [None] * len(documents)
+    fold_of = np.zeros(len(documents), dtype=np.int64)
     splitter = GroupKFold(n_splits=n_splits)
     for fold, (train, test) in enumerate(splitter.split(documents, groups=groups)):
         logger.info("fold %d/%d: %d training pages, %d test pages", fold + 1, n_splits, len(train), len(test))
         weight = None if sample_weight is None else [sample_weight[i] for i in train]
         model = clone(estimator).fit([documents[i] for i in train], groups=[groups[i] for i in train], sample_weight=weight)
-        for i, labels in zip(test, model.predict([documents[i] for i in test])):
-            predictions[i] = labels
+        for i, proba in zip(test, model.predict_proba([documents[i] for i in test])):
+            probas[i] = proba
+        fold_of[test] = fold
         if progress is not None:
             progress(fold + 1, n_splits)
-    return predictions  # type: ignore[return-value]
+    return probas, fold_of  # type: ignore[return-value]
 
 
 def evaluate(model, documents: Sequence[Document]) -> Report:

@@ -102,6 +102,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         line, the most probable of the labels it stands for: "linear" (a
         linear model of the fully labelled lines) or "model" (this whole
         two-pass model fitted on the fully labelled pages first).
+    label_bias : log-probability offsets, one per label in LABELS order,
+        added to the model's probabilities (which are then renormalised)
+        before the most probable label is taken: a prior shift that moves
+        decisions towards (positive) or away from (negative) a label. None,
+        the default, leaves the probabilities as the trees give them. Tuned on
+        cross-validated probabilities (see scripts/tune_label_bias.py).
     random_state : seed of the tree models.
     """
 
@@ -120,6 +126,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         site_repetition: bool = True,
         partial_weight: float = DEFAULT_PARTIAL_WEIGHT,
         partial_resolution: str = DEFAULT_PARTIAL_RESOLUTION,
+        label_bias: tuple[float, ...] | None = None,
         random_state: int = 0,
     ):
         self.context = context
@@ -135,6 +142,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.site_repetition = site_repetition
         self.partial_weight = partial_weight
         self.partial_resolution = partial_resolution
+        self.label_bias = label_bias
         self.random_state = random_state
 
     # ------------------------------------------------------------------ building blocks
@@ -213,7 +221,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         full_pages = np.flatnonzero(~partial_page)
         if len(full_pages) == 0:
             raise DataFormatError("partial labels need some pages whose lines all carry one of the five labels")
-        guide = clone(self).fit(
+        # the guide's own probabilities, unshifted: label_bias is a decision rule for predictions
+        guide = clone(self).set_params(label_bias=None).fit(
             [documents[i] for i in full_pages],
             [_label_names(y[offsets[i] : offsets[i + 1]]) for i in full_pages],
             [groups[i] for i in full_pages],
@@ -269,6 +278,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         partial = y < 0
         if partial.all():
             raise DataFormatError("only partial labels (content, noise): some pages must carry the five labels")
+        shift_priors(np.full((1, len(LABELS)), 1.0 / len(LABELS)), self.label_bias)  # refuse a bad one before fitting
         if self.partial_resolution not in PARTIAL_RESOLUTIONS:
             raise ValueError(f"partial_resolution must be one of {', '.join(PARTIAL_RESOLUTIONS)}")
         if groups is None:
@@ -320,6 +330,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         exact = X.shape[1] - (len(SITE_FEATURE_NAMES) if self.site_repetition else 0)
         wide = np.hstack([X[:, exact:], revision])
         proba = _in_label_order(self.tree_model_, tree_proba(self.tree_model_, X[:, :exact], wide))
+        proba = shift_priors(proba, getattr(self, "label_bias", None))  # model files from before label_bias have none
         return [proba[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
     def predict(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:
@@ -333,6 +344,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         predicted = np.concatenate([np.asarray(p) for p in self.predict(documents)] or [[]])
         expected = np.concatenate([np.asarray(lab) for lab in labels] or [[]])
         return float(np.mean(predicted == expected)) if len(expected) else 0.0
+
+
+def shift_priors(proba: np.ndarray, label_bias: Sequence[float] | None) -> np.ndarray:
+    """``proba`` (rows in LABELS order) times ``exp(label_bias)``, each row
+    renormalised to sum to 1: the same as adding ``label_bias`` to the log
+    probabilities. ``None`` returns ``proba`` itself."""
+    if label_bias is None:
+        return proba
+    bias = np.asarray(label_bias, dtype=float)
+    if bias.shape != (len(LABELS),) or not np.isfinite(bias).all():
+        raise ValueError(f"label_bias must be {len(LABELS)} finite numbers, one per label in LABELS order")
+    shifted = proba * np.exp(bias - bias.max())
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def _most_probable_allowed(y: np.ndarray, allowed: np.ndarray, proba: np.ndarray) -> np.ndarray:

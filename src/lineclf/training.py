@@ -9,10 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from sklearn.base import clone
+
 from .errors import DataFormatError, LineclfError, UsageError
 from .labels import LABELS
 from .io import atomic_writer, check_output_path, read_labelled_corpus
-from .metrics import Report, cross_val_predict, document_groups
+from .metrics import Report, cross_val_proba, document_groups
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,8 @@ class TrainResult:
     pages: int = 0
     #: Labelled files left out (``on_error="skip"``): (name, why).
     skipped: list[tuple[str, LineclfError]] = field(default_factory=list)
+    #: The tuned label offsets (``tune_label_bias``), by label.
+    label_bias: dict[str, float] | None = None
 
 
 def train_model(
@@ -39,6 +44,7 @@ def train_model(
     progress: Callable[[int, int], None] | None = None,
     on_error: str = "stop",
     data_weights: Mapping[str, float] | None = None,
+    tune_label_bias: bool = False,
 ) -> TrainResult:
     """Cross-validate ``estimator`` on the labelled files under ``data``, fit it
     on all of them and save it to ``model_path`` with the scores as metadata.
@@ -51,7 +57,12 @@ def train_model(
     ``on_error="skip"``: then it is left out and listed in the result.
     ``data_weights`` maps a DATA item (its folder or file name, or the path as
     given) to how much each of its lines counts in training (default 1).
+    ``tune_label_bias``: tune the model's ``label_bias`` on the cross-validated
+    probabilities of the fully labelled pages (see :mod:`lineclf.tuning`);
+    the reported scores are then those of offsets tuned on the other folds.
     """
+    if tune_label_bias and folds < 2:
+        raise UsageError("tuning the label bias needs cross-validation: at least 2 folds")
     if on_error not in ("stop", "skip"):
         raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
     # a model that cannot be saved should not cost a training run first
@@ -76,11 +87,20 @@ def train_model(
 
     reports: dict[str, Report] = {}
     n_folds = 0
+    bias_record: dict | None = None
     if folds:
-        predictions = cross_val_predict(
+        if tune_label_bias:
+            # the offsets are tuned on the probabilities of the model without any
+            estimator = clone(estimator).set_params(label_bias=None)
+        probas, fold_of = cross_val_proba(
             estimator, documents, n_splits=folds, groups=groups, progress=progress, sample_weight=sample_weight
         )
+        labels = np.asarray(LABELS)
+        predictions = [labels[p.argmax(axis=1)] if len(p) else np.array([], dtype=labels.dtype) for p in probas]
         n_folds = min(folds, len(set(groups)))
+        if tune_label_bias:
+            predictions, bias_record = _tune_bias(documents, probas, fold_of, predictions, sources)
+            estimator = estimator.set_params(label_bias=tuple(bias_record["label_bias"].values()))
         scored = [(doc, p) for doc, p in zip(documents, predictions) if _fully_labelled(doc)]
         if scored:
             reports["all"] = Report.from_documents(*zip(*scored))
@@ -101,8 +121,44 @@ def train_model(
         },
         "cross_validation": {"folds": n_folds, "grouped_by": grouped_by, "scores": {k: r.to_dict() for k, r in reports.items()}},
     }
+    if bias_record is not None:
+        metadata["label_bias_tuning"] = bias_record
     save_model(model, model_path, metadata)
-    return TrainResult(model, reports, n_folds, grouped_by, len(documents), skipped or [])
+    return TrainResult(
+        model, reports, n_folds, grouped_by, len(documents), skipped or [], bias_record and bias_record["label_bias"]
+    )
+
+
+def _tune_bias(documents, probas, fold_of, untuned, sources: Mapping[str, list]) -> tuple[list, dict]:
+    """Labels of each page under label offsets tuned on the other folds, and
+    what was tuned: the offsets of all folds together (the model's), those of
+    each fold, and the scores without offsets."""
+    from .tuning import BIAS_GRID, nested_label_bias, tune_label_bias
+
+    source_of = [name for name, docs in sources.items() for _ in docs]
+    full = [i for i, doc in enumerate(documents) if _fully_labelled(doc)]
+    if not full:
+        raise DataFormatError("tuning the label bias needs pages whose lines all carry one of the five labels")
+    full_probas = [probas[i] for i in full]
+    full_labels = [documents[i].labels for i in full]
+    full_sources = [source_of[i] for i in full]
+    nested, per_fold = nested_label_bias(full_probas, full_labels, fold_of[full], full_sources)
+    bias = tune_label_bias(full_probas, full_labels, full_sources)
+    predictions = list(untuned)
+    for i, labels in zip(full, nested):
+        predictions[i] = labels
+    untuned_scores = {"all": Report.from_documents([documents[i] for i in full], [untuned[i] for i in full])}
+    for name in dict.fromkeys(full_sources):
+        docs = [i for i in full if source_of[i] == name]
+        untuned_scores[name] = Report.from_documents([documents[i] for i in docs], [untuned[i] for i in docs])
+    logger.info("label bias %s", dict(zip(LABELS, bias.round(2))))
+    record = {
+        "label_bias": {label: float(b) for label, b in zip(LABELS, bias)},
+        "per_fold": [{label: float(b) for label, b in zip(LABELS, fold)} for fold in per_fold],
+        "grid": [float(BIAS_GRID[0]), float(BIAS_GRID[-1]), float(BIAS_GRID[1] - BIAS_GRID[0])],
+        "untuned_scores": {name: report.to_dict() for name, report in untuned_scores.items()},
+    }
+    return predictions, record
 
 
 def _source_weights(data_weights: Mapping[str, float], sources: Mapping[str, list], paths: Mapping[str, str]) -> dict[str, float]:
