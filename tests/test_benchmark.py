@@ -112,6 +112,12 @@ def test_lineclf_cross_validation_labels_each_page_as_a_batch_and_alone():
         docs, document_groups(docs), ["web"] * len(docs), 3, {**params, "site_repetition": False}
     )
     assert set(plain) == {benchmark.LINECLF}
+    tuned = benchmark.lineclf_cross_validation(
+        docs, document_groups(docs), ["web"] * len(docs), 3, params, tune_label_bias=True
+    )
+    for predictions, _ in tuned.values():
+        assert [len(p) for p in predictions] == [d.n_units for d in docs]
+        assert all(set(p) <= set(benchmark.LABELS) for p in predictions)
 
 
 def test_data_weights_name_a_corpus_and_reach_every_part():
