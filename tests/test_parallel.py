@@ -274,10 +274,12 @@ def test_terminated_jobs_leave_no_workers_and_no_partial_file(model_file, tmp_pa
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []
+        labelling = False
         # once the workers are labelling (a temporary output file is open)
         while time.monotonic() < deadline and process.poll() is None:
             workers = _children(process.pid)
             if len(workers) >= 2 and out.is_dir() and list(out.iterdir()):
+                labelling = True
                 break
             time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
@@ -289,11 +291,15 @@ def test_terminated_jobs_leave_no_workers_and_no_partial_file(model_file, tmp_pa
     if process.returncode == 0:
         pytest.skip("the batch finished before it could be terminated")
     assert process.returncode == 143 and stderr.splitlines()[-1] == "lineclf: terminated", stderr
-    assert list(out.iterdir()) == []  # the unfinished file is removed, not left half written
+    # the unfinished file is removed, not left half written (on a busy machine
+    # the output folder may not even have been made yet)
+    assert not out.exists() or list(out.iterdir()) == []
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in workers)
+    if not labelling:
+        pytest.skip("the workers had not started labelling within 60 s (a busy machine); terminated earlier")
 
 
 def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
