@@ -49,7 +49,7 @@ from lineclf.document import Document
 from lineclf.errors import LineclfError
 from lineclf.io import atomic_writer, read_labelled_corpus
 from lineclf.labels import CONTENT_LABELS, LABELS
-from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups
+from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
 from lineclf.tuning import biased_argmax, nested_label_bias
 
 logger = logging.getLogger("benchmark")
@@ -180,11 +180,12 @@ def part_weight(part: str, data_weights: dict[str, float]) -> float:
 
 def parse_data_weight(item: str) -> tuple[str, float]:
     """``NAME=WEIGHT`` of --data-weight, as `lineclf train --data-weight` takes it."""
-    name, _, value = item.rpartition("=")
+    from lineclf.training import parse_data_weight as parse
+
     try:
-        weight = float(value)
-    except ValueError:
-        weight = float("nan")
+        name, weight = parse(item)
+    except LineclfError:
+        name, weight = "", float("nan")
     if name not in WEIGHTED_DATA or not 0 < weight < float("inf"):
         raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT with NAME one of {', '.join(WEIGHTED_DATA)} and WEIGHT > 0, not {item!r}")
     return name, weight
@@ -242,10 +243,7 @@ def lineclf_cross_validation(
                 for i, proba in zip(batch, page_probas):
                     probas[variant][i] = proba
     names = np.asarray(LABELS)
-    predictions = {
-        variant: [names[p.argmax(axis=1)] if len(p) else np.array([], dtype=names.dtype) for p in page_probas]
-        for variant, page_probas in probas.items()
-    }
+    predictions = {variant: most_probable_labels(page_probas) for variant, page_probas in probas.items()}
     if tune_label_bias:
         full = [i for i, doc in enumerate(documents) if all(label in LABELS for label in doc.labels)]
         for variant, page_probas in probas.items():

@@ -25,7 +25,7 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
-from .errors import DataFormatError, LineclfError, OutputError, UsageError
+from .errors import DataFormatError, LineclfError, OutputError
 
 app = typer.Typer(
     name="lineclf",
@@ -293,18 +293,10 @@ def train(
 
 
 def _data_weights(items: list[str]) -> dict[str, float]:
-    """``DATA=WEIGHT`` options as a mapping (the last ``=`` splits, so a name may hold one)."""
-    weights: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.rpartition("=")
-        try:
-            weight = float(value)
-        except ValueError:
-            weight = None
-        if not sep or not name or weight is None:
-            raise UsageError(f"--data-weight {item!r}: expected DATA=WEIGHT, e.g. de-news=2")
-        weights[name] = weight
-    return weights
+    """``DATA=WEIGHT`` options as a mapping."""
+    from .training import parse_data_weight
+
+    return dict(map(parse_data_weight, items))
 
 
 @app.command()

@@ -143,6 +143,11 @@ def cross_val_predict(
     folds; folds never split a group (a site), so scores are for unseen sites.
     ``sample_weight``: one per document, passed to ``fit`` for the training folds."""
     probas, _ = cross_val_proba(estimator, documents, n_splits, groups, progress, sample_weight)
+    return most_probable_labels(probas)
+
+
+def most_probable_labels(probas: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The most probable label of each line, per document (columns in LABELS order)."""
     labels = np.asarray(LABELS)
     return [labels[p.argmax(axis=1)] if len(p) else np.array([], dtype=labels.dtype) for p in probas]
 

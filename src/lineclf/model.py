@@ -107,7 +107,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         before the most probable label is taken: a prior shift that moves
         decisions towards (positive) or away from (negative) a label. None,
         the default, leaves the probabilities as the trees give them. Tuned on
-        cross-validated probabilities (see scripts/tune_label_bias.py).
+        cross-validated probabilities by `lineclf train --tune-label-bias`
+        (see :mod:`lineclf.tuning`).
     random_state : seed of the tree models.
     """
 

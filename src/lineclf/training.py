@@ -15,7 +15,7 @@ from sklearn.base import clone
 from .errors import DataFormatError, LineclfError, UsageError
 from .labels import LABELS
 from .io import atomic_writer, check_output_path, read_labelled_corpus
-from .metrics import Report, cross_val_proba, document_groups
+from .metrics import Report, cross_val_proba, document_groups, most_probable_labels
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
 
 logger = logging.getLogger(__name__)
@@ -95,8 +95,7 @@ def train_model(
         probas, fold_of = cross_val_proba(
             estimator, documents, n_splits=folds, groups=groups, progress=progress, sample_weight=sample_weight
         )
-        labels = np.asarray(LABELS)
-        predictions = [labels[p.argmax(axis=1)] if len(p) else np.array([], dtype=labels.dtype) for p in probas]
+        predictions = most_probable_labels(probas)
         n_folds = min(folds, len(set(groups)))
         if tune_label_bias:
             predictions, bias_record = _tune_bias(documents, probas, fold_of, predictions, sources)
@@ -159,6 +158,19 @@ def _tune_bias(documents, probas, fold_of, untuned, sources: Mapping[str, list])
         "untuned_scores": {name: report.to_dict() for name, report in untuned_scores.items()},
     }
     return predictions, record
+
+
+def parse_data_weight(item: str) -> tuple[str, float]:
+    """``DATA=WEIGHT`` (of ``--data-weight``) as (name, weight); the last ``=``
+    splits, so a name may hold one."""
+    name, sep, value = item.rpartition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = None
+    if not sep or not name or weight is None:
+        raise UsageError(f"--data-weight {item!r}: expected DATA=WEIGHT, e.g. de-news=2")
+    return name, weight
 
 
 def _source_weights(data_weights: Mapping[str, float], sources: Mapping[str, list], paths: Mapping[str, str]) -> dict[str, float]:
