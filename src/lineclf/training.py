@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from sklearn.base import clone
 
 from .errors import DataFormatError, LineclfError, UsageError
