@@ -50,7 +50,7 @@ from lineclf.errors import LineclfError
 from lineclf.io import atomic_writer, read_labelled_corpus
 from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
-from lineclf.tuning import biased_argmax, nested_label_bias
+from lineclf.tuning import nested_label_bias, tuned_label_indices
 
 logger = logging.getLogger("benchmark")
 
@@ -171,11 +171,16 @@ def run_tool(
 # --------------------------------------------------------------------------- lineclf
 
 
+def part_data(part: str) -> str:
+    """The training corpus a cross-validation part belongs to (turku-quality for
+    each of its languages), as `lineclf train` names its DATA."""
+    return TURKU_DIR if part.startswith(TURKU_PART) else part
+
+
 def part_weight(part: str, data_weights: dict[str, float]) -> float:
     """How much each line of a cross-validation part counts in training: its
     corpus's --data-weight (turku-quality's for every turku language), else 1."""
-    name = TURKU_DIR if part.startswith(TURKU_PART) else part
-    return data_weights.get(name, 1.0)
+    return data_weights.get(part_data(part), 1.0)
 
 
 def parse_data_weight(item: str) -> tuple[str, float]:
@@ -199,6 +204,7 @@ def lineclf_cross_validation(
     params: dict,
     data_weights: dict[str, float] | None = None,
     tune_label_bias: bool = False,
+    bias_labels: Sequence[str] | None = None,
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.metrics.cross_val_predict), and per part (corpus) the seconds spent
@@ -210,8 +216,10 @@ def lineclf_cross_validation(
     repetition, labels the same pages as if each were alone. ``data_weights``:
     how much each line of a part counts in training (``--data-weight``).
     ``tune_label_bias``: the labels are those of per-label offsets tuned, as
-    `lineclf train --tune-label-bias` tunes them, on the fully labelled pages
-    of the other folds (each variant on its own probabilities)."""
+    `lineclf train --tune-label-bias` tunes them, on the pages of the other
+    folds (each part a source; partially labelled ones scored by content F1;
+    each variant on its own probabilities); ``bias_labels``: the labels whose
+    offsets are tuned (default all)."""
     from sklearn.model_selection import GroupKFold
 
     weights = [part_weight(part, data_weights or {}) for part in parts]
@@ -242,23 +250,14 @@ def lineclf_cross_validation(
                 seconds[variant][part] += time.perf_counter() - start
                 for i, proba in zip(batch, page_probas):
                     probas[variant][i] = proba
-    names = np.asarray(LABELS)
     predictions = {variant: most_probable_labels(page_probas) for variant, page_probas in probas.items()}
     if tune_label_bias:
-        full = [i for i, doc in enumerate(documents) if all(label in LABELS for label in doc.labels)]
+        labels = [doc.labels for doc in documents]
+        # one source per training corpus, as `lineclf train` has them (turku-quality's languages together)
+        sources = [part_data(part) for part in parts]
         for variant, page_probas in probas.items():
-            nested, per_fold = nested_label_bias(
-                [page_probas[i] for i in full], [documents[i].labels for i in full], fold_of[full], [parts[i] for i in full]
-            )
+            predictions[variant], per_fold = nested_label_bias(page_probas, labels, fold_of, sources, bias_labels)
             logger.info("%s: label offsets per fold %s", variant, [fold.round(2).tolist() for fold in per_fold])
-            for i, labels in zip(full, nested):
-                predictions[variant][i] = labels
-            # partially labelled pages (turku's) get their fold's offsets too, as the shipped model applies them
-            bias_of_fold = dict(zip(np.unique(fold_of[full]).tolist(), per_fold))
-            for i in set(range(len(documents))) - set(full):
-                if len(page_probas[i]):
-                    bias = bias_of_fold.get(int(fold_of[i]), np.zeros(len(LABELS)))  # a fold of partial pages only: none
-                    predictions[variant][i] = names[biased_argmax(page_probas[i], bias)]
     return {variant: (predictions[variant], seconds[variant]) for variant in variants}  # type: ignore[misc]
 
 
@@ -392,7 +391,8 @@ def benchmark_corpora(
         union = [doc for docs in everything.values() for doc in docs]
         parts = [name for name, docs in everything.items() for _ in docs]
         variants = lineclf_cross_validation(
-            union, document_groups(union), parts, args.folds, args.params, args.data_weight, args.tune_label_bias
+            union, document_groups(union), parts, args.folds, args.params, args.data_weight, args.tune_label_bias,
+            args.bias_labels,
         )
         for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
             if variant in variants:
@@ -657,10 +657,11 @@ def render_markdown(payload: dict) -> str:
         out += [f"lineclf's training lines are weighted by corpus (`--data-weight`): {weights}; others 1.", ""]
     if settings.get("tune_label_bias"):
         out += [
-            "lineclf's labels are those of per-label offsets on its log probabilities (`--tune-label-bias`), "
-            "tuned for each fold on the other folds' cross-validated probabilities of the gn1 and de-news pages "
-            "(the mean of the two corpora's macro-F1), as `lineclf train --tune-label-bias` tunes the shipped "
-            "model's; no page is scored with offsets tuned on it.",
+            "lineclf's labels are those of per-label offsets on its log probabilities (`--tune-label-bias`"
+            + (f", offsets of {', '.join(settings['bias_labels'])} only" if settings.get("bias_labels") else "")
+            + "), tuned for each fold on the other folds' cross-validated probabilities (the mean over the "
+            "training corpora of gn1's and de-news's macro-F1 and, with --train-turku, turku-quality's content F1), "
+            "as `lineclf train --tune-label-bias` tunes the shipped model's; no page is scored with offsets tuned on it.",
             "",
         ]
     if settings["limit_pages"]:
@@ -728,7 +729,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"(NAME: {', '.join(WEIGHTED_DATA)}; repeatable; default 1)")
     parser.add_argument("--tune-label-bias", action="store_true",
                         help="label with per-label offsets tuned on the other folds' cross-validated probabilities, "
-                             "as `lineclf train --tune-label-bias` (five-label corpora only)")
+                             "as `lineclf train --tune-label-bias`")
+    parser.add_argument("--bias-labels", metavar="LABEL,...",
+                        help="with --tune-label-bias: tune only these labels' offsets, as `lineclf train --bias-labels`")
     parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
     parser.add_argument("--train-turku", action="store_true",
                         help="train lineclf on turku-quality too (partial labels: main text as content, noise as "
@@ -758,6 +761,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--model, --params, --data-weight, --tune-label-bias and --train-turku need lineclf; drop --skip-lineclf")
     if args.tune_label_bias and args.params.get("label_bias") is not None:
         parser.error("--tune-label-bias tunes the label bias; drop label_bias from --params")
+    if args.bias_labels is not None:
+        if not args.tune_label_bias:
+            parser.error("--bias-labels needs --tune-label-bias")
+        args.bias_labels = [label.strip() for label in args.bias_labels.split(",")]
+        try:
+            tuned_label_indices(args.bias_labels)
+        except ValueError as exc:
+            parser.error(f"--bias-labels: {exc}")
     if args.model and (args.data_weight or args.tune_label_bias):
         parser.error("--data-weight and --tune-label-bias are for training; a --model given is not trained here")
     if args.model and args.train_turku:
@@ -809,6 +820,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "params": args.params,
             "data_weights": args.data_weight,
             "tune_label_bias": args.tune_label_bias,
+            "bias_labels": args.bias_labels,
             "model": None if args.model is None else str(args.model),
             "skip_lineclf": args.skip_lineclf,
             "train_turku": args.train_turku,

@@ -130,6 +130,7 @@ def test_data_weights_name_a_corpus_and_reach_every_part():
     assert benchmark.part_weight("de-news", weights) == 2.0
     assert benchmark.part_weight("gn1", weights) == 1.0
     assert benchmark.part_weight(benchmark.TURKU_PART + "fi", weights) == 0.5
+    assert benchmark.part_data(benchmark.TURKU_PART + "fi") == "turku-quality"
 
 
 def test_benchmark_refuses_data_weight_with_a_given_model(tmp_path, capsys):

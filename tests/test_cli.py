@@ -289,6 +289,21 @@ def test_train_tunes_the_label_bias(labelled_dir, tmp_path):
     assert load_model(model).label_bias is not None
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--tune-label-bias", "--bias-labels", "body,teasers"], "unknown label 'teasers'"),
+        (["--tune-label-bias", "--bias-labels", "chrome"], "no label offset to tune"),
+        (["--bias-labels", "body"], "needs --tune-label-bias"),
+    ],
+)
+def test_train_refuses_bad_bias_labels(labelled_dir, tmp_path, options, message):
+    model = tmp_path / "m.joblib"
+    result = run_cli("train", labelled_dir, "--model", model, "--folds", "2", *options)
+    assert message in assert_clean_error(result, exit_code=2)
+    assert not model.exists()
+
+
 def test_train_refuses_to_tune_the_label_bias_without_folds(labelled_dir, tmp_path):
     result = run_cli("train", labelled_dir, "--model", tmp_path / "m.joblib", "--folds", "0", "--tune-label-bias")
     assert "at least 2 folds" in assert_clean_error(result, exit_code=2)

@@ -105,3 +105,61 @@ def test_tuning_the_label_bias_needs_folds(tmp_path):
     write_labelled_dir(tmp_path / "data", synthetic_pages())
     with pytest.raises(UsageError, match="at least 2 folds"):
         train_model([tmp_path / "data"], tmp_path / "m.joblib", folds=0, tune_label_bias=True)
+
+
+def test_partially_labelled_lines_are_scored_by_content_f1():
+    """A source of content/noise lines counts with its content F1: an offset
+    that only moves lines between body and chrome is tuned by it alone."""
+    from lineclf.tuning import _Scorer
+
+    body, chrome = LABELS.index("body"), LABELS.index("chrome")
+    truth = ["content"] * 30 + ["noise"] * 30
+    proba = np.zeros((60, len(LABELS)))
+    # content lines: body 0.4 / chrome 0.6 (called noise); noise lines: body 0.1 / chrome 0.9
+    proba[:30, body], proba[:30, chrome] = 0.4, 0.6
+    proba[30:, body], proba[30:, chrome] = 0.1, 0.9
+    scorer = _Scorer([proba], [truth], ["turku"])
+    assert scorer.score(np.zeros(len(LABELS))) == 0.0
+    bias = tune_label_bias([proba], [truth], ["turku"])
+    assert np.log(0.6 / 0.4) < bias[body] < np.log(0.9 / 0.1)
+    assert scorer.score(bias) == 1.0
+
+
+def test_a_source_with_both_kinds_of_labels_has_both_scores():
+    from lineclf.tuning import _Scorer
+
+    probas, labels = _under_called_teasers(n_pages=2)
+    mixed = [list(labels[0]), ["content" if label == "body" else "noise" for label in labels[1]]]
+    scorer = _Scorer(probas, mixed, ["one", "one"])
+    assert len(scorer.parts) == 2
+
+
+def test_only_the_labels_asked_for_are_tuned():
+    probas, labels = _under_called_teasers()
+    bias = tune_label_bias(probas, labels, tuned=["body", "headline", "caption"])
+    assert bias[TEASER] == 0 and bias[CHROME] == 0
+    # the teaser offset was what these pages needed
+    assert tune_label_bias(probas, labels, tuned=["teaser"])[TEASER] > 0
+    with pytest.raises(ValueError, match="unknown label 'teasers'"):
+        tune_label_bias(probas, labels, tuned=["teasers"])
+    with pytest.raises(ValueError, match="no label offset to tune"):
+        tune_label_bias(probas, labels, tuned=["chrome"])
+
+
+def test_train_model_tunes_only_the_bias_labels_with_the_partial_pages(tmp_path):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "full", pages[:4])
+    partial = [p.with_labels(["content" if l in ("body", "headline", "caption") else "noise" for l in p.labels]) for p in pages[4:]]
+    write_labelled_dir(tmp_path / "partial", partial)
+    path = tmp_path / "m.joblib"
+    result = train_model(
+        [tmp_path / "full", tmp_path / "partial"], path, folds=2, estimator=tiny_estimator(),
+        tune_label_bias=True, bias_labels=["body", "caption"],
+    )
+    tuning = load_bundle(path)["metadata"]["label_bias_tuning"]
+    assert tuning["tuned_labels"] == ["body", "caption"]
+    assert result.label_bias["headline"] == result.label_bias["teaser"] == result.label_bias["chrome"] == 0
+    with pytest.raises(UsageError, match="--bias-labels: unknown label 'bodies'"):
+        train_model([tmp_path / "full"], path, folds=2, tune_label_bias=True, bias_labels=["bodies"])
+    with pytest.raises(UsageError, match="needs --tune-label-bias"):
+        train_model([tmp_path / "full"], path, folds=2, bias_labels=["body"])

@@ -249,6 +249,14 @@ def train(
             "(scores are then those of offsets tuned on the other folds).",
         ),
     ] = False,
+    bias_labels: Annotated[
+        Optional[str],
+        typer.Option(
+            "--bias-labels",
+            metavar="LABEL,...",
+            help="With --tune-label-bias: tune only these labels' offsets (comma-separated; the others stay 0).",
+        ),
+    ] = None,
     on_error: OnErrorOption = OnError.stop,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -275,6 +283,7 @@ def train(
             on_error=on_error.value,
             data_weights=_data_weights(data_weight or []),
             tune_label_bias=tune_label_bias,
+            bias_labels=None if bias_labels is None else [label.strip() for label in bias_labels.split(",")],
         )
     skipped = _skip_messages(result.skipped)
     tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""

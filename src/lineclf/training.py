@@ -44,6 +44,7 @@ def train_model(
     on_error: str = "stop",
     data_weights: Mapping[str, float] | None = None,
     tune_label_bias: bool = False,
+    bias_labels: Sequence[str] | None = None,
 ) -> TrainResult:
     """Cross-validate ``estimator`` on the labelled files under ``data``, fit it
     on all of them and save it to ``model_path`` with the scores as metadata.
@@ -57,11 +58,18 @@ def train_model(
     ``data_weights`` maps a DATA item (its folder or file name, or the path as
     given) to how much each of its lines counts in training (default 1).
     ``tune_label_bias``: tune the model's ``label_bias`` on the cross-validated
-    probabilities of the fully labelled pages (see :mod:`lineclf.tuning`);
-    the reported scores are then those of offsets tuned on the other folds.
+    probabilities (see :mod:`lineclf.tuning`: each DATA item is a source,
+    scored by macro-F1 of its fully labelled pages and content F1 of its
+    partially labelled ones); the reported scores are then those of offsets
+    tuned on the other folds. ``bias_labels``: the labels whose offsets are
+    tuned (default all; chrome's always stays 0).
     """
     if tune_label_bias and folds < 2:
         raise UsageError("tuning the label bias needs cross-validation: at least 2 folds")
+    if bias_labels is not None:
+        if not tune_label_bias:
+            raise UsageError("--bias-labels needs --tune-label-bias")
+        _check_bias_labels(bias_labels)
     if on_error not in ("stop", "skip"):
         raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
     # a model that cannot be saved should not cost a training run first
@@ -97,7 +105,7 @@ def train_model(
         predictions = most_probable_labels(probas)
         n_folds = min(folds, len(set(groups)))
         if tune_label_bias:
-            predictions, bias_record = _tune_bias(documents, probas, fold_of, predictions, sources)
+            predictions, bias_record = _tune_bias(documents, probas, fold_of, predictions, sources, bias_labels)
             estimator = estimator.set_params(label_bias=tuple(bias_record["label_bias"].values()))
         scored = [(doc, p) for doc, p in zip(documents, predictions) if _fully_labelled(doc)]
         if scored:
@@ -127,31 +135,39 @@ def train_model(
     )
 
 
-def _tune_bias(documents, probas, fold_of, untuned, sources: Mapping[str, list]) -> tuple[list, dict]:
+def _check_bias_labels(bias_labels: Sequence[str]) -> None:
+    from .tuning import tuned_label_indices
+
+    try:
+        tuned_label_indices(bias_labels)
+    except ValueError as error:
+        raise UsageError(f"--bias-labels: {error}") from None
+
+
+def _tune_bias(
+    documents, probas, fold_of, untuned, sources: Mapping[str, list], bias_labels: Sequence[str] | None = None
+) -> tuple[list, dict]:
     """Labels of each page under label offsets tuned on the other folds, and
     what was tuned: the offsets of all folds together (the model's), those of
-    each fold, and the scores without offsets."""
-    from .tuning import BIAS_GRID, nested_label_bias, tune_label_bias
+    each fold, and the scores without offsets. Every page takes part in the
+    tuning, the partially labelled ones too (scored by content F1)."""
+    from .tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
 
     source_of = [name for name, docs in sources.items() for _ in docs]
     full = [i for i, doc in enumerate(documents) if _fully_labelled(doc)]
     if not full:
         raise DataFormatError("tuning the label bias needs pages whose lines all carry one of the five labels")
-    full_probas = [probas[i] for i in full]
-    full_labels = [documents[i].labels for i in full]
-    full_sources = [source_of[i] for i in full]
-    nested, per_fold = nested_label_bias(full_probas, full_labels, fold_of[full], full_sources)
-    bias = tune_label_bias(full_probas, full_labels, full_sources)
-    predictions = list(untuned)
-    for i, labels in zip(full, nested):
-        predictions[i] = labels
+    labels = [doc.labels for doc in documents]
+    predictions, per_fold = nested_label_bias(probas, labels, fold_of, source_of, bias_labels)
+    bias = tune_label_bias(probas, labels, source_of, bias_labels)
     untuned_scores = {"all": Report.from_documents([documents[i] for i in full], [untuned[i] for i in full])}
-    for name in dict.fromkeys(full_sources):
+    for name in dict.fromkeys(source_of[i] for i in full):
         docs = [i for i in full if source_of[i] == name]
         untuned_scores[name] = Report.from_documents([documents[i] for i in docs], [untuned[i] for i in docs])
     logger.info("label bias %s", dict(zip(LABELS, bias.round(2))))
     record = {
         "label_bias": {label: float(b) for label, b in zip(LABELS, bias)},
+        "tuned_labels": [LABELS[j] for j in tuned_label_indices(bias_labels)],
         "per_fold": [{label: float(b) for label, b in zip(LABELS, fold)} for fold in per_fold],
         "grid": [float(BIAS_GRID[0]), float(BIAS_GRID[-1]), float(BIAS_GRID[1] - BIAS_GRID[0])],
         "untuned_scores": {name: report.to_dict() for name, report in untuned_scores.items()},

@@ -4,10 +4,15 @@ cross-validated probabilities.
 The trees are trained with label weights, and the labels' shares differ from
 corpus to corpus, so the most probable label is not always the best call: in
 gn1 most teasers come out as chrome. Adding an offset per label to the log
-probabilities moves those decisions. The offsets are chosen to maximise
-macro-F1 (averaged over the training sources, so that a small corpus counts as
-much as a large one) by coordinate ascent over a grid; chrome's offset stays 0,
-as only differences between offsets matter.
+probabilities moves those decisions. The offsets are chosen by coordinate
+ascent over a grid to maximise the mean over the training sources (so that a
+small corpus counts as much as a large one) of each source's score: macro-F1
+of its fully labelled lines, and content F1 (body, headline or caption
+against teaser or chrome) of its partially labelled ones (content, noise), so
+that a corpus that only tells main text from noise still has its say on the
+offsets that move lines between the two. Chrome's offset stays 0, as only
+differences between offsets matter; ``labels`` limits the offsets tuned to
+some labels (the others stay 0).
 
 Scores of tuned offsets are honest only if the offsets never saw the pages
 scored: :func:`nested_label_bias` tunes them for each fold on the other folds.
@@ -19,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .labels import LABELS
+from .labels import CONTENT_LABELS, LABELS, PARTIAL_LABELS
 
 #: The offsets tried for each label (log-probability units).
 BIAS_GRID = np.arange(-1.5, 4.01, 0.25)
@@ -32,18 +37,20 @@ _FLOOR = 1e-9
 
 
 def tune_label_bias(
-    probas: Sequence[np.ndarray], labels: Sequence[Sequence[str]], sources: Sequence[str] | None = None
+    probas: Sequence[np.ndarray],
+    labels: Sequence[Sequence[str]],
+    sources: Sequence[str] | None = None,
+    tuned: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Offsets (one per label, LABELS order) that maximise the mean over
     ``sources`` (one name per document; default: all one source) of the
-    macro-F1 of ``argmax(log(proba) + offsets)`` against ``labels``."""
+    scores of ``argmax(log(proba) + offsets)`` against ``labels`` (see the
+    module's docstring). ``tuned``: the labels whose offsets are tuned
+    (default: all but the anchor); the others stay 0."""
     scorer = _Scorer(probas, labels, sources)
     bias = np.zeros(len(LABELS))
-    anchor = LABELS.index(BIAS_ANCHOR)
     for _ in range(BIAS_SWEEPS):
-        for j in range(len(LABELS)):
-            if j == anchor:
-                continue
+        for j in tuned_label_indices(tuned):
             scores = []
             for value in BIAS_GRID:
                 trial = bias.copy()
@@ -59,6 +66,7 @@ def nested_label_bias(
     labels: Sequence[Sequence[str]],
     folds: np.ndarray,
     sources: Sequence[str] | None = None,
+    tuned: Sequence[str] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Each document's labels under offsets tuned on the other folds'
     documents, and the offsets of each fold (in fold order)."""
@@ -69,7 +77,10 @@ def nested_label_bias(
     for fold in np.unique(folds):
         train = np.flatnonzero(folds != fold)
         bias = tune_label_bias(
-            [probas[i] for i in train], [labels[i] for i in train], None if sources is None else [sources[i] for i in train]
+            [probas[i] for i in train],
+            [labels[i] for i in train],
+            None if sources is None else [sources[i] for i in train],
+            tuned,
         )
         per_fold.append(bias)
         for i in np.flatnonzero(folds == fold):
@@ -77,31 +88,65 @@ def nested_label_bias(
     return predicted, per_fold  # type: ignore[return-value]
 
 
+def tuned_label_indices(tuned: Sequence[str] | None) -> list[int]:
+    """Indices (LABELS order) of the labels whose offsets are tuned: ``tuned``,
+    or all of them, but never the anchor; an unknown label is a ValueError."""
+    names = list(LABELS) if tuned is None else list(tuned)
+    unknown = [name for name in names if name not in LABELS]
+    if unknown:
+        raise ValueError(f"unknown label {unknown[0]!r} to tune; expected some of {', '.join(LABELS)}")
+    indices = [LABELS.index(name) for name in LABELS if name in names and name != BIAS_ANCHOR]
+    if not indices:
+        raise ValueError(f"no label offset to tune ({BIAS_ANCHOR}'s stays 0)")
+    return indices
+
+
 def biased_argmax(proba: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """The label index of each row of ``proba`` after the offsets."""
     return (np.log(np.clip(proba, _FLOOR, 1.0)) + bias).argmax(axis=1)
 
 
+# per label index: whether it is a content label
+_IS_CONTENT = np.array([label in CONTENT_LABELS for label in LABELS])
+
+
 class _Scorer:
-    """Mean macro-F1 over sources of offset decisions, with each source's
-    lines stacked once."""
+    """Mean over sources of the scores of offset decisions (macro-F1 of the
+    fully labelled lines, content F1 of the partially labelled ones), with
+    each source's lines stacked once."""
 
     def __init__(self, probas, labels, sources):
         index = {label: i for i, label in enumerate(LABELS)}
         sources = list(sources) if sources is not None else [""] * len(probas)
+        # (score function, truth, log probabilities) per scored part of a source
         self.parts = []
         for source in dict.fromkeys(sources):
             docs = [i for i, s in enumerate(sources) if s == source and len(probas[i])]
             if not docs:
                 continue
-            y = np.concatenate([[index[label] for label in labels[i]] for i in docs]).astype(np.int64)
+            names = np.concatenate([np.asarray(labels[i], dtype=object) for i in docs])
+            unknown = set(names) - set(LABELS) - set(PARTIAL_LABELS)
+            if unknown:
+                raise ValueError(f"unknown label {sorted(unknown)[0]!r} to tune label offsets on")
             log_proba = np.log(np.clip(np.vstack([probas[i] for i in docs]), _FLOOR, 1.0))
-            self.parts.append((y, log_proba))
+            full = np.isin(names, LABELS)
+            if full.any():
+                y = np.array([index[name] for name in names[full]], dtype=np.int64)
+                self.parts.append((_macro_f1, y, log_proba[full]))
+            if not full.all():
+                self.parts.append((_content_f1, names[~full] == "content", log_proba[~full]))
         if not self.parts:
             raise ValueError("no labelled lines to tune label offsets on")
 
     def score(self, bias: np.ndarray) -> float:
-        return float(np.mean([_macro_f1(y, (log_proba + bias).argmax(axis=1)) for y, log_proba in self.parts]))
+        return float(np.mean([score(y, (log_proba + bias).argmax(axis=1)) for score, y, log_proba in self.parts]))
+
+
+def _content_f1(is_content: np.ndarray, predicted: np.ndarray) -> float:
+    """F1 of content lines (truth: a boolean per line) given predicted label indices."""
+    predicted_content = _IS_CONTENT[predicted]
+    denominator = int(is_content.sum() + predicted_content.sum())
+    return 2 * int((is_content & predicted_content).sum()) / denominator if denominator else 0.0
 
 
 def _macro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
