@@ -57,12 +57,16 @@ def bias_section(tuning: dict | None) -> str:
     rows = "\n".join(
         f"| {name} | {scores['macro_f1']:.3f} | {scores['body_f1']:.3f} |" for name, scores in untuned.items()
     )
+    tuned = tuning.get("tuned_labels")
+    which = f" (only {', '.join(tuned)} tuned; the others 0)" if tuned and len(tuned) < len(tuning["label_bias"]) - 1 else ""
     return f"""
 The decisions add per-label offsets to the log probabilities (`label_bias`:
-{offsets}), tuned by `lineclf train --tune-label-bias` to maximise the mean
-of the sources' macro-F1 on the cross-validated probabilities; in the table
-above each fold's pages are labelled with offsets tuned on the other folds
-only. Without offsets the same cross-validation scored:
+{offsets}{which}), tuned by `lineclf train --tune-label-bias` to maximise the
+mean over the training sources of their scores on the cross-validated
+probabilities (macro-F1 of fully labelled pages, content F1 of partially
+labelled ones); in the table above each fold's pages are labelled with
+offsets tuned on the other folds only. Without offsets the same
+cross-validation scored:
 
 | data | macro-F1 | body F1 |
 |---|---|---|
