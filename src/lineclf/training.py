@@ -164,7 +164,7 @@ def _tune_bias(
     for name in dict.fromkeys(source_of[i] for i in full):
         docs = [i for i in full if source_of[i] == name]
         untuned_scores[name] = Report.from_documents([documents[i] for i in docs], [untuned[i] for i in docs])
-    logger.info("label bias %s", dict(zip(LABELS, bias.round(2))))
+    logger.info("label bias %s", {label: round(float(b), 2) for label, b in zip(LABELS, bias)})
     record = {
         "label_bias": {label: float(b) for label, b in zip(LABELS, bias)},
         "tuned_labels": [LABELS[j] for j in tuned_label_indices(bias_labels)],
