@@ -11,7 +11,7 @@ of its fully labelled lines, and content F1 (body, headline or caption
 against teaser or chrome) of its partially labelled ones (content, noise), so
 that a corpus that only tells main text from noise still has its say on the
 offsets that move lines between the two. Chrome's offset stays 0, as only
-differences between offsets matter; ``labels`` limits the offsets tuned to
+differences between offsets matter; ``tuned`` limits the offsets tuned to
 some labels (the others stay 0).
 
 Scores of tuned offsets are honest only if the offsets never saw the pages
