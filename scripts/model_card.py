@@ -136,7 +136,10 @@ Reproduce: `bash scripts/train_default.sh` (needs `../shared/corpus`).
 - Headlines are rare (one or two lines a page), so their scores move a lot
   with a few lines: read them with their line counts.
 - Teasers in gn1 are few (362 lines) and look like headlines of other
-  articles; they are the weakest label there.
+  articles; they are the weakest label there. gn1 labels most lists of
+  other articles chrome: of the five lines after a section heading such as
+  "Related Stories", 72 are teasers and 984 chrome, where de-news has 124
+  teasers and 76 chrome, as LABELS.md asks (`scripts/label_audit.py`).
 - Labels in gn1 come from annotators who did not always agree.
 - The German example page (`data/labels/seed-de.tsv`, not in the training
   data): {example_agreement(bundle["estimator"])} (counted by
