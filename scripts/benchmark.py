@@ -46,11 +46,12 @@ import numpy as np
 import lineclf
 from lineclf.batch import SiteCounts
 from lineclf.document import Document
-from lineclf.errors import LineclfError
+from lineclf.errors import LineclfError, UsageError
 from lineclf.io import atomic_writer, read_labelled_corpus
 from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
-from lineclf.tuning import nested_label_bias, tuned_label_indices
+from lineclf.training import parse_bias_labels
+from lineclf.tuning import nested_label_bias
 
 logger = logging.getLogger("benchmark")
 
@@ -764,11 +765,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.bias_labels is not None:
         if not args.tune_label_bias:
             parser.error("--bias-labels needs --tune-label-bias")
-        args.bias_labels = [label.strip() for label in args.bias_labels.split(",")]
         try:
-            tuned_label_indices(args.bias_labels)
-        except ValueError as exc:
-            parser.error(f"--bias-labels: {exc}")
+            args.bias_labels = parse_bias_labels(args.bias_labels)
+        except UsageError as exc:
+            parser.error(str(exc))
     if args.model and (args.data_weight or args.tune_label_bias):
         parser.error("--data-weight and --tune-label-bias are for training; a --model given is not trained here")
     if args.model and args.train_turku:

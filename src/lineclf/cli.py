@@ -269,7 +269,7 @@ def train(
     end; the model is still written, and the exit status is 1.
     """
     from .io import check_output_path
-    from .training import train_model
+    from .training import parse_bias_labels, train_model
 
     if report_json is not None:
         check_output_path(report_json)
@@ -283,7 +283,7 @@ def train(
             on_error=on_error.value,
             data_weights=_data_weights(data_weight or []),
             tune_label_bias=tune_label_bias,
-            bias_labels=None if bias_labels is None else [label.strip() for label in bias_labels.split(",")],
+            bias_labels=None if bias_labels is None else parse_bias_labels(bias_labels),
         )
     skipped = _skip_messages(result.skipped)
     tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""

@@ -69,7 +69,7 @@ def train_model(
     if bias_labels is not None:
         if not tune_label_bias:
             raise UsageError("--bias-labels needs --tune-label-bias")
-        _check_bias_labels(bias_labels)
+        check_bias_labels(bias_labels)
     if on_error not in ("stop", "skip"):
         raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
     # a model that cannot be saved should not cost a training run first
@@ -135,13 +135,21 @@ def train_model(
     )
 
 
-def _check_bias_labels(bias_labels: Sequence[str]) -> None:
+def check_bias_labels(bias_labels: Sequence[str]) -> list[str]:
+    """The labels of ``--bias-labels`` as a list, or a UsageError naming the
+    bad one (unknown, or only chrome's offset, which stays 0)."""
     from .tuning import tuned_label_indices
 
     try:
         tuned_label_indices(bias_labels)
     except ValueError as error:
         raise UsageError(f"--bias-labels: {error}") from None
+    return list(bias_labels)
+
+
+def parse_bias_labels(text: str) -> list[str]:
+    """``--bias-labels LABEL,...`` (of train and the benchmark) as a checked list."""
+    return check_bias_labels([label.strip() for label in text.split(",")])
 
 
 def _tune_bias(
