@@ -10,7 +10,11 @@ are not used), in one run and one process each unless said otherwise:
   worker processes (started, and the model loaded in each, before the clock
   starts; the start-up is reported on its own);
 - jusText (default settings, English stoplist, one paragraph per line) and
-  the C4 line rule, both as scripts/benchmark.py runs them.
+  the C4 line rule, both as scripts/benchmark.py runs them;
+- where lineclf's one-process time goes: the same batches, labelled stage
+  by stage (page features, repetition across the batch, hashed words, first
+  pass, second pass), each stage timed on its own; the labels are checked to
+  be those of the whole run.
 
 Prints a table of lines per second and the ratios between them; --json FILE
 writes the figures. Each tool runs --repeat times, interleaved, and the best
@@ -93,6 +97,50 @@ def lineclf_core(model, documents: Sequence[Document], alone: bool = False) -> l
     return [labels for labels, _ in predict_many(model, documents, site_counts=SiteCounts() if alone else None)]
 
 
+#: The stages of labelling a batch, in the order the model runs them.
+PAGE_FEATURES = "page features"
+REPETITION = "repetition across the batch"
+HASHED_WORDS = "hashed words"
+FIRST_PASS = "first pass (linear)"
+SECOND_PASS = "second pass (trees)"
+STAGES = (PAGE_FEATURES, REPETITION, HASHED_WORDS, FIRST_PASS, SECOND_PASS)
+
+
+def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, float], list]:
+    """Label the pages as :func:`lineclf_core` does (the batches of
+    ``predict_many``), timing each stage of ``LineClassifier.predict_proba``
+    on its own: the seconds per stage, and the labels of each page."""
+    import numpy as np
+
+    from lineclf.batch import SiteCounts
+    from lineclf.features import batch_features
+    from lineclf.predicting import page_batches
+
+    seconds = dict.fromkeys(STAGES, 0.0)
+    clock = time.perf_counter
+
+    def timed(stage: str, call: Callable, *args):
+        start = clock()
+        result = call(*args)
+        seconds[stage] += clock() - start
+        return result
+
+    counts = timed(REPETITION, SiteCounts.of, documents) if model.site_repetition else None
+    labels: list = []
+    for batch, alone in page_batches(documents):
+        if alone:
+            raise benchmark.BenchmarkError(f"{documents[batch[0]].name}: a page too big to label in one piece; the stages are not timed")
+        pages = [documents[i] for i in batch]
+        offsets = np.concatenate(([0], np.cumsum([doc.n_units for doc in pages])))
+        X = timed(PAGE_FEATURES, batch_features, pages, model.context)
+        if model.site_repetition:
+            X = np.hstack([X, timed(REPETITION, model._site_columns, pages, counts)])
+        T = timed(HASHED_WORDS, model._hashed_text, pages)
+        first = timed(FIRST_PASS, model._first_pass, X, T)
+        labels += [model.classes_[p.argmax(axis=1)] for p in timed(SECOND_PASS, model._second_pass, X, first, offsets)]
+    return seconds, labels
+
+
 def lineclf_batch(runner, documents: Sequence[Document]) -> list:
     """Run the pages through a runner as `lineclf predict` does (the batch's
     lines counted first, then chunks, in order); one result per page, its tsv
@@ -104,6 +152,12 @@ def lineclf_batch(runner, documents: Sequence[Document]) -> list:
         runner.site_counts = SiteCounts.of(documents)
     results = [result for _, result in runner.map_chunks(chunked(documents))]
     return [_labelled_lines(result.text) for result in results]
+
+
+def check_same_labels(staged: Sequence, whole: Sequence) -> None:
+    """The stage-by-stage run labels every line as the whole run does."""
+    if len(staged) != len(whole) or any(list(a) != list(b) for a, b in zip(staged, whole)):
+        raise benchmark.BenchmarkError("the stage-by-stage run labelled lines otherwise than predict_many")
 
 
 def _labelled_lines(tsv: str) -> list[str]:
@@ -171,6 +225,15 @@ def render(payload: dict) -> str:
         out.append(f"| {name} | {tool['seconds']:.2f} | {tool['lines_per_second']:,} |")
     out += ["", "| ratio of lines/s | |", "|---|---|"]
     out += [f"| {name} | {value:.2f} |" for name, value in payload["ratios"].items()]
+    stages = payload.get("stages")
+    if stages:
+        total = sum(stages.values())
+        out += ["", "Where lineclf's one-process time goes (the same batches, stage by stage):", "",
+                "| stage | seconds | share |", "|---|---|---|"]
+        out += [f"| {name} | {value:.2f} | {value / max(total, 1e-9):.0%} |" for name, value in stages.items()]
+        out.append(f"| all stages | {total:.2f} | 100% |")
+        if JUSTEXT in payload["tools"]:
+            out += ["", f"jusText took {payload['tools'][JUSTEXT]['seconds']:.2f} s for the same lines."]
     if payload.get("worker_start_seconds") is not None:
         out += [
             "",
@@ -242,10 +305,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             worker_start = warm_up(parallel, documents, args.jobs)
             tools[lineclf_batch_name(args.jobs)] = partial(lineclf_batch, parallel, documents)
         seconds: dict[str, list[float]] = {name: [] for name in tools}
+        stage_seconds: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for run in range(1, args.repeat + 1):
             for name, call in tools.items():
                 seconds[name].append(time_call(call, documents, name))
                 print(f"speed: run {run}/{args.repeat}: {name}: {seconds[name][-1]:.2f} s", file=sys.stderr)
+            per_stage, labels = lineclf_stages(model, documents)
+            check_same_labels(labels, lineclf_core(model, documents))
+            for stage, value in per_stage.items():
+                stage_seconds[stage].append(value)
     except benchmark.BenchmarkError as exc:
         print(f"speed: error: {exc}", file=sys.stderr)
         return 1
@@ -275,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in tools
         },
         "ratios": dict(ratio_rows(speeds, args.jobs)),
+        # best run of each stage
+        "stages": {stage: round(min(values), 3) for stage, values in stage_seconds.items()},
         "worker_start_seconds": None if worker_start is None else round(worker_start, 2),
     }
     sys.stdout.write(render(payload))

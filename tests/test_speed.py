@@ -32,4 +32,19 @@ def test_speed_script_on_a_few_pages(corpus_dir, model_file, tmp_path, capsys):
     assert payload["pages"] == 3 and payload["lines"] > 0
     assert set(payload["tools"]) == {speed.LINECLF_CORE, speed.LINECLF_ALONE, speed.LINECLF_BATCH, speed.JUSTEXT, speed.C4_RULE}
     assert all(tool["lines_per_second"] > 0 for tool in payload["tools"].values())
-    assert "| jusText |" in capsys.readouterr().out
+    assert list(payload["stages"]) == list(speed.STAGES) and all(s >= 0 for s in payload["stages"].values())
+    printed = capsys.readouterr().out
+    assert "| jusText |" in printed and "| second pass (trees) |" in printed
+
+
+def test_stage_by_stage_labels_as_the_whole_run(corpus_dir, model_file):
+    from lineclf.io import read_labelled_corpus
+    from lineclf.model import load_model
+
+    documents = read_labelled_corpus([CORPUS / "gn1"])[:5]
+    model = load_model(model_file)
+    seconds, labels = speed.lineclf_stages(model, documents)
+    assert set(seconds) == set(speed.STAGES)
+    speed.check_same_labels(labels, speed.lineclf_core(model, documents))
+    with pytest.raises(speed.benchmark.BenchmarkError):
+        speed.check_same_labels(labels[:-1], speed.lineclf_core(model, documents))

@@ -183,13 +183,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         offsets = np.concatenate(([0], np.cumsum(sizes)))
         X = batch_features(documents, self.context)
         if self.site_repetition:
-            counts = site_counts if site_counts is not None else SiteCounts.of(documents)
-            site = [site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0] for doc in documents]
-            X = np.hstack([X, np.vstack(site) if site else np.zeros((0, len(SITE_FEATURE_NAMES)))])
+            X = np.hstack([X, self._site_columns(documents, site_counts)])
+        return X, self._hashed_text(documents), offsets
+
+    def _site_columns(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> np.ndarray:
+        """Repetition across the batch (``site_counts``, default: of ``documents``)."""
+        counts = site_counts if site_counts is not None else SiteCounts.of(documents)
+        site = [site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0] for doc in documents]
+        return np.vstack(site) if site else np.zeros((0, len(SITE_FEATURE_NAMES)))
+
+    def _hashed_text(self, documents: Sequence[Document]) -> sparse.csr_matrix:
         texts = [text for doc in documents for text in doc.units]
         # HashingVectorizer cannot transform an empty list
-        T = self._vectorizer().transform(texts) if texts else sparse.csr_matrix((0, self.hash_features))
-        return X, T, offsets
+        return self._vectorizer().transform(texts) if texts else sparse.csr_matrix((0, self.hash_features))
 
     def _linear_input(self, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
         return sparse.hstack([T, sparse.csr_matrix(self.scaler_.transform(X))], format="csr")
@@ -319,13 +325,21 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         X, T, offsets = self._layout(documents, site_counts)
         if len(X) == 0:
             return [np.zeros((0, len(LABELS))) for _ in documents]
-        # as fit's _proba(model, X) of both passes, computed without stacking
-        # the hashed text, the scaled features and the revision features (see
-        # linear.py and trees.py)
-        revision = np.zeros((len(X), 0))
-        if self.second_pass:
-            first = _in_label_order(self.linear_model_, linear_proba(self.linear_model_, self.scaler_, T, X))
-            revision = _revision_features(first, offsets)
+        return self._second_pass(X, self._first_pass(X, T), offsets)
+
+    # as fit's _proba(model, X) of both passes, computed without stacking the
+    # hashed text, the scaled features and the revision features (see
+    # linear.py and trees.py)
+
+    def _first_pass(self, X: np.ndarray, T: sparse.csr_matrix) -> np.ndarray | None:
+        """The linear model's probabilities (LABELS order), or None without a second pass."""
+        if not self.second_pass:
+            return None
+        return _in_label_order(self.linear_model_, linear_proba(self.linear_model_, self.scaler_, T, X))
+
+    def _second_pass(self, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> list[np.ndarray]:
+        """Per document, the trees' probabilities, shifted by ``label_bias``."""
+        revision = np.zeros((len(X), 0)) if first is None else _revision_features(first, offsets)
         # the page features are float32 values; the site shares, like the
         # first pass's probabilities, are not (trees.tree_proba takes them apart)
         exact = X.shape[1] - (len(SITE_FEATURE_NAMES) if self.site_repetition else 0)

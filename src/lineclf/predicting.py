@@ -282,27 +282,42 @@ def predict_many(
     if site_counts is None and model.site_repetition:
         site_counts = SiteCounts.of(documents)
     results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(documents)
-    batch: list[int] = []
-    lines = chars = 0
-
-    def flush() -> None:
+    for batch, alone in page_batches(documents, max_line_chars, chunk_lines, chunk_chars):
+        if alone:
+            results[batch[0]] = predict_document(model, documents[batch[0]], max_line_chars, chunk_lines, chunk_chars, site_counts)
+            continue
         for i, proba in zip(batch, model.predict_proba([documents[i] for i in batch], site_counts)):
             results[i] = (_argmax_labels(model, proba), proba)
-        batch.clear()
+    return results  # type: ignore[return-value]
 
+
+def page_batches(
+    documents: Sequence[Document],
+    max_line_chars: int = MAX_LINE_CHARS,
+    chunk_lines: int = CHUNK_LINES,
+    chunk_chars: int = CHUNK_CHARS,
+) -> Iterator[tuple[list[int], bool]]:
+    """The pages :func:`predict_many` labels in one call of the model: runs of
+    consecutive ordinary pages (at most BATCH_LINES lines and BATCH_CHARS
+    characters), as ``(indices, False)``, and each oversized page alone, as
+    ``([index], True)``."""
+    batch: list[int] = []
+    lines = chars = 0
     for i, doc in enumerate(documents):
         if _too_big(doc, max_line_chars, chunk_lines, chunk_chars):
-            results[i] = predict_document(model, doc, max_line_chars, chunk_lines, chunk_chars, site_counts)
+            if batch:
+                yield batch, False
+                batch, lines, chars = [], 0, 0
+            yield [i], True
             continue
         size, width = len(doc.lines), _chars(doc)
         if batch and (lines + size > BATCH_LINES or chars + width > BATCH_CHARS):
-            flush()
-            lines = chars = 0
+            yield batch, False
+            batch, lines, chars = [], 0, 0
         batch.append(i)
         lines, chars = lines + size, chars + width
     if batch:
-        flush()
-    return results  # type: ignore[return-value]
+        yield batch, False
 
 
 def _argmax_labels(model: LineClassifier, proba: np.ndarray) -> np.ndarray:
