@@ -28,6 +28,7 @@ from lineclf.predicting import (
     TASK_PAGES,
     PageResult,
     chunked,
+    page_batches,
     predict_document,
     predict_files,
     predict_many,
@@ -101,6 +102,20 @@ def test_oversized_pages_in_a_batch_are_labelled_alone_in_pieces(tiny_model, tra
     together = predict_many(tiny_model, docs, chunk_lines=100)
     assert np.array_equal(together[1][1], predict_document(tiny_model, big, chunk_lines=100)[1])
     assert np.array_equal(together[2][1], predict_document(tiny_model, training_docs[1])[1])
+
+
+def test_page_batches_keep_order_limits_and_oversized_pages_apart(monkeypatch):
+    import lineclf.predicting
+
+    monkeypatch.setattr(lineclf.predicting, "BATCH_LINES", 10)
+    small = [Document.from_lines([f"Line {i}." for i in range(n)]) for n in (4, 4, 4, 0)]
+    big = Document.from_lines([f"Row {i}" for i in range(30)])
+    docs = [small[0], small[1], big, small[2], small[3]]
+    batches = list(page_batches(docs, chunk_lines=20))
+    assert batches == [([0, 1], False), ([2], True), ([3, 4], False)]
+    # every page once, in order; no ordinary batch over the limit
+    assert [i for batch, _ in batches for i in batch] == list(range(len(docs)))
+    assert list(page_batches([])) == []
 
 
 @pytest.mark.parametrize("format_args", [(), ("--format", "jsonl"), ("--format", "text")], ids=["default", "jsonl", "text"])
