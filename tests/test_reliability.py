@@ -11,6 +11,8 @@ other file, skops files).
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import json
 import os
 import re
@@ -670,6 +672,51 @@ def test_interrupted_write_removes_its_temporary_file(tmp_path):
         raise KeyboardInterrupt
     assert target.read_bytes() == b"old\n"
     assert files_in(tmp_path) == ["out.tsv"]
+
+
+def test_an_interrupt_at_any_step_of_a_write_leaves_the_old_file_or_the_new_one(tmp_path):
+    """A signal can be handled between any two bytecodes of the writer
+    (SIGTERM is raised as an interrupt by the CLI). Raise one at each of
+    them in turn: the interrupt itself must come out (not an error of the
+    cleanup), with the old file or, once renamed, the new one, and no
+    temporary file."""
+    from lineclf.io import atomic_writer
+
+    code = inspect.unwrap(atomic_writer).__code__
+    target = tmp_path / "out.tsv"
+    for step in itertools.count(1):
+        assert step < 10_000, "the writer never finished"
+        target.write_bytes(b"old\n")
+        seen = 0
+
+        def on_event(frame, event, arg):
+            nonlocal seen
+            if event in ("line", "opcode"):
+                seen += 1
+                if seen == step:
+                    raise KeyboardInterrupt
+            return on_event
+
+        def on_call(frame, event, arg):
+            if frame.f_code is not code:
+                return None
+            frame.f_trace_opcodes = True
+            return on_event
+
+        sys.settrace(on_call)
+        try:
+            with atomic_writer(target) as handle:
+                handle.write(b"new\n")
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            sys.settrace(None)
+        assert files_in(tmp_path) == ["out.tsv"], f"interrupted at step {step}"
+        assert target.read_bytes() in (b"old\n", b"new\n")
+        if not interrupted:
+            assert target.read_bytes() == b"new\n" and step > 20
+            break
 
 
 def test_failed_write_is_one_error_naming_the_file(tmp_path):

@@ -387,27 +387,24 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     # The name is chosen before the file exists: a signal can arrive inside
     # the system call that creates it, and the file must still be removable.
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    handle = None
+    # One try from the file's creation to its renaming, so that an interrupt
+    # between any two steps is caught. The file and its file object come from
+    # one call (exclusive creation, 0o666 less the umask): an interrupt before
+    # the handle is kept drops that object, which closes the descriptor itself
+    # (a descriptor opened first and then wrapped with os.fdopen was closed
+    # twice there: the second close's EBADF hid the interrupt and the file).
     try:
-        # 0o666 less the umask: the usual mode of a new file
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:  # not created (an existing file of that name is not ours to remove)
-        raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    try:
-        handle = os.fdopen(fd, "wb")
-    except BaseException:
-        os.close(fd)
-        temp.unlink(missing_ok=True)
-        raise
-    try:
+        handle = open(temp, "xb")
         with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException as exc:
+        if handle is None and isinstance(exc, OSError):
+            # not created: an existing file of that name is not ours to remove
+            raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             # a full disk or a vanished folder: one line naming the file, not a traceback
