@@ -114,6 +114,7 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
 
     from lineclf.batch import SiteCounts
     from lineclf.features import batch_features
+    from lineclf.model import unit_offsets
     from lineclf.predicting import page_batches
 
     seconds = dict.fromkeys(STAGES, 0.0)
@@ -131,7 +132,7 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
         if alone:
             raise benchmark.BenchmarkError(f"{documents[batch[0]].name}: a page too big to label in one piece; the stages are not timed")
         pages = [documents[i] for i in batch]
-        offsets = np.concatenate(([0], np.cumsum([doc.n_units for doc in pages])))
+        offsets = unit_offsets(pages)
         X = timed(PAGE_FEATURES, batch_features, pages, model.context)
         if model.site_repetition:
             X = np.hstack([X, timed(REPETITION, model._site_columns, pages, counts)])

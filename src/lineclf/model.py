@@ -179,12 +179,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self, documents: Sequence[Document], site_counts: SiteCounts | None = None
     ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
         """Layout features, hashed text and the unit offset of each document."""
-        sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
-        offsets = np.concatenate(([0], np.cumsum(sizes)))
         X = batch_features(documents, self.context)
         if self.site_repetition:
             X = np.hstack([X, self._site_columns(documents, site_counts)])
-        return X, self._hashed_text(documents), offsets
+        return X, self._hashed_text(documents), unit_offsets(documents)
 
     def _site_columns(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> np.ndarray:
         """Repetition across the batch (``site_counts``, default: of ``documents``)."""
@@ -327,9 +325,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return [np.zeros((0, len(LABELS))) for _ in documents]
         return self._second_pass(X, self._first_pass(X, T), offsets)
 
-    # as fit's _proba(model, X) of both passes, computed without stacking the
-    # hashed text, the scaled features and the revision features (see
-    # linear.py and trees.py)
+    # _first_pass and _second_pass give what fit's _proba(model, X) of each
+    # pass gives, without stacking the hashed text, the scaled features and
+    # the revision features (see linear.py and trees.py)
 
     def _first_pass(self, X: np.ndarray, T: sparse.csr_matrix) -> np.ndarray | None:
         """The linear model's probabilities (LABELS order), or None without a second pass."""
@@ -359,6 +357,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         predicted = np.concatenate([np.asarray(p) for p in self.predict(documents)] or [[]])
         expected = np.concatenate([np.asarray(lab) for lab in labels] or [[]])
         return float(np.mean(predicted == expected)) if len(expected) else 0.0
+
+
+def unit_offsets(documents: Sequence[Document]) -> np.ndarray:
+    """Where each document's lines start (and the last ends) in the rows of a batch."""
+    sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
+    return np.concatenate(([0], np.cumsum(sizes)))
 
 
 def shift_priors(proba: np.ndarray, label_bias: Sequence[float] | None) -> np.ndarray:
