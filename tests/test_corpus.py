@@ -22,6 +22,16 @@ def test_gn1_has_501_documents_all_with_sites(gn1, corpus_dir):
     assert {doc.site for doc in gn1} == set(manifest.values())
 
 
+def test_web_manifest_gives_every_page_its_site(corpus_dir):
+    web = read_labelled_corpus([corpus_dir / "web"], [corpus_dir / "web-manifest.tsv"])
+    assert len(web) == 173
+    # one page per site (the corpus README), and the site is not the language column
+    assert len({doc.site for doc in web}) == 173
+    assert not {doc.site for doc in web} & {"en", "de"}
+    counts = Counter(label for doc in web for label in doc.labels)
+    assert counts == {"chrome": 22399, "body": 7700, "teaser": 4571, "caption": 1061, "headline": 209}
+
+
 def test_gn1_label_counts_match_its_readme(gn1):
     counts = Counter(label for doc in gn1 for label in doc.labels)
     assert counts == {"chrome": 45766, "body": 6670, "caption": 1245, "headline": 565, "teaser": 362}

@@ -213,10 +213,16 @@ def test_read_manifest_maps_stems_to_sites(tmp_path):
     assert read_manifest(path) == {"p1": "site-a.com", "p2": "site-b.com"}
 
 
+def test_read_manifest_with_a_language_column_takes_the_site_before_the_url(tmp_path):
+    path = write_bytes(tmp_path, "m.tsv", b"p1\ten\tsite-a.com\thttps://a/1\np2\tde\tsite-b.de\n")
+    assert read_manifest(path) == {"p1": "site-a.com", "p2": "site-b.de"}
+
+
 def test_read_manifest_refuses_line_without_site(tmp_path):
-    path = write_bytes(tmp_path, "m.tsv", b"p1\tsite-a.com\np2\n")
-    with pytest.raises(DataFormatError, match=r"^.*m\.tsv:2:"):
-        read_manifest(path)
+    for bad in (b"p2\n", b"p2\thttps://b/2\n", b"\tsite-b.com\n"):
+        path = write_bytes(tmp_path, "m.tsv", b"p1\tsite-a.com\n" + bad)
+        with pytest.raises(DataFormatError, match=r"^.*m\.tsv:2:"):
+            read_manifest(path)
 
 
 def test_read_labelled_corpus_takes_sites_from_manifest(tmp_path):

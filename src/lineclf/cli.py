@@ -79,7 +79,7 @@ ManifestOption = Annotated[
     typer.Option(
         "--groups",
         "-g",
-        help="Manifest 'name<TAB>site[<TAB>url]' (e.g. gn1-manifest.tsv): folds keep each site together. Repeatable.",
+        help="Manifest 'name[<TAB>lang]<TAB>site[<TAB>url]' (e.g. gn1-manifest.tsv): folds keep each site together. Repeatable.",
     ),
 ]
 OnErrorOption = Annotated[

@@ -209,8 +209,17 @@ def expand_inputs(inputs: Iterable[str | Path], suffixes: str | tuple[str, ...],
     return paths
 
 
+def _is_url(field: str) -> bool:
+    return "://" in field
+
+
 def read_manifest(path: str | Path) -> dict[str, str]:
-    """Read a manifest ``name<TAB>site[<TAB>url]`` into {file stem: site}."""
+    """Read a manifest into {file stem: site}.
+
+    A line is ``name<TAB>site[<TAB>url]`` (gn1, de-news) or, with a language
+    column, ``name<TAB>lang<TAB>site<TAB>url`` (web): the site is the field
+    before the URL, or the last field when there is no URL.
+    """
     name = display_name(path)
     if name != STDIN_NAME and not Path(path).is_file():
         raise UsageError(f"{path}: no such manifest file")
@@ -220,9 +229,12 @@ def read_manifest(path: str | Path) -> dict[str, str]:
         if is_blank(line):
             continue
         fields = line.split("\t")
-        if len(fields) < 2 or not fields[0] or not fields[1]:
-            raise DataFormatError(f"{name}:{number}: a manifest line is 'name<TAB>site[<TAB>url]'")
-        sites[fields[0]] = fields[1]
+        if len(fields) > 2 and _is_url(fields[-1]):
+            fields = fields[:-1]
+        site = fields[-1] if len(fields) > 1 else ""
+        if not fields[0] or not site or _is_url(site):
+            raise DataFormatError(f"{name}:{number}: a manifest line is 'name[<TAB>lang]<TAB>site[<TAB>url]'")
+        sites[fields[0]] = site
     return sites
 
 
