@@ -44,14 +44,14 @@ from pathlib import Path
 import numpy as np
 
 import lineclf
-from lineclf.batch import SiteCounts
+from lineclf.features import SiteCounts
 from lineclf.document import Document
 from lineclf.errors import LineclfError, UsageError
 from lineclf.io import atomic_writer, read_labelled_corpus
 from lineclf.labels import CONTENT_LABELS, LABELS
-from lineclf.metrics import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
+from lineclf.evaluation import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
 from lineclf.training import parse_bias_labels
-from lineclf.tuning import nested_label_bias
+from lineclf.evaluation.tuning import nested_label_bias
 
 logger = logging.getLogger("benchmark")
 
@@ -208,7 +208,7 @@ def lineclf_cross_validation(
     bias_labels: Sequence[str] | None = None,
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
-    lineclf.metrics.cross_val_predict), and per part (corpus) the seconds spent
+    lineclf.evaluation.cross_val_predict), and per part (corpus) the seconds spent
     predicting its test pages (features and model; fitting is not counted).
 
     Keyed by variant: LINECLF labels each corpus's test pages as one batch,

@@ -3,10 +3,10 @@
 On the gn1 dumps (the texts of ``../shared/corpus/gn1/*.tsv``; their labels
 are not used), in one run and one process each unless said otherwise:
 
-- lineclf, features and prediction only (``predicting.predict_many``, as a
+- lineclf, features and prediction only (``labelling.predict_many``, as a
   batch labels its pages);
 - lineclf as ``lineclf predict`` runs a batch, features, prediction and tsv
-  formatting of chunks of pages, in this process and in ``--jobs`` joblib
+  formatting of tasks of pages, in this process and in ``--jobs`` joblib
   worker processes (started, and the model loaded in each, before the clock
   starts; the start-up is reported on its own);
 - jusText (default settings, English stoplist, one paragraph per line) and
@@ -91,8 +91,8 @@ def time_call(run: Callable[[], Sequence], documents: Sequence[Document], name: 
 def lineclf_core(model, documents: Sequence[Document], alone: bool = False) -> list:
     """Labels of the pages as one batch (lines counted across each site's
     pages), or each page as if alone."""
-    from lineclf.batch import SiteCounts
-    from lineclf.predicting import predict_many
+    from lineclf.features import SiteCounts
+    from lineclf.labelling import predict_many
 
     return [labels for labels, _ in predict_many(model, documents, site_counts=SiteCounts() if alone else None)]
 
@@ -112,10 +112,10 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
     on its own: the seconds per stage, and the labels of each page."""
     import numpy as np
 
-    from lineclf.batch import SiteCounts
-    from lineclf.features import batch_features
-    from lineclf.model import unit_offsets
-    from lineclf.predicting import page_batches
+    from lineclf.features import SiteCounts, batch_features
+    from lineclf.labelling import model_calls
+    from lineclf.labels import label_names
+    from lineclf.model.passes import hashed_text, site_columns, unit_offsets
 
     seconds = dict.fromkeys(STAGES, 0.0)
     clock = time.perf_counter
@@ -128,30 +128,30 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
 
     counts = timed(REPETITION, SiteCounts.of, documents) if model.site_repetition else None
     labels: list = []
-    for batch, alone in page_batches(documents):
+    for batch, alone in model_calls(documents):
         if alone:
             raise benchmark.BenchmarkError(f"{documents[batch[0]].name}: a page too big to label in one piece; the stages are not timed")
         pages = [documents[i] for i in batch]
         offsets = unit_offsets(pages)
         X = timed(PAGE_FEATURES, batch_features, pages, model.context)
         if model.site_repetition:
-            X = np.hstack([X, timed(REPETITION, model._site_columns, pages, counts)])
-        T = timed(HASHED_WORDS, model._hashed_text, pages)
-        first = timed(FIRST_PASS, model._first_pass, X, T)
-        labels += [model.classes_[p.argmax(axis=1)] for p in timed(SECOND_PASS, model._second_pass, X, first, offsets)]
+            X = np.hstack([X, timed(REPETITION, site_columns, pages, counts)])
+        T = timed(HASHED_WORDS, hashed_text, pages, model.hash_features)
+        first = timed(FIRST_PASS, model.first_pass, X, T)
+        labels += [label_names(p) for p in timed(SECOND_PASS, model.revise, X, first, offsets)]
     return seconds, labels
 
 
 def lineclf_batch(runner, documents: Sequence[Document]) -> list:
     """Run the pages through a runner as `lineclf predict` does (the batch's
-    lines counted first, then chunks, in order); one result per page, its tsv
+    lines counted first, then tasks, in order); one result per page, its tsv
     lines standing in for its labels."""
-    from lineclf.batch import SiteCounts
-    from lineclf.predicting import chunked
+    from lineclf.features import SiteCounts
+    from lineclf.labelling import split_tasks
 
     if runner.model.site_repetition:
         runner.site_counts = SiteCounts.of(documents)
-    results = [result for _, result in runner.map_chunks(chunked(documents))]
+    results = [result for _, result in runner.map_tasks(split_tasks(documents))]
     return [_labelled_lines(result.text) for result in results]
 
 
@@ -169,11 +169,11 @@ def _labelled_lines(tsv: str) -> list[str]:
 
 
 def warm_up(runner, documents: Sequence[Document], jobs: int) -> float:
-    """Start the worker processes and load the model in each (a small chunk
+    """Start the worker processes and load the model in each (a small task
     per worker slot); the seconds it took."""
     start = time.perf_counter()
     few = list(documents[: max(1, jobs)])
-    for _ in runner.map_chunks([[doc] for doc in few * max(1, runner.window // len(few))]):
+    for _ in runner.map_tasks([[doc] for doc in few * max(1, runner.window // len(few))]):
         pass
     return time.perf_counter() - start
 
@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from functools import partial
 
-    from lineclf.parallel import JoblibRunner, Runner
+    from lineclf.labelling import JoblibRunner, Runner
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     try:

@@ -201,9 +201,9 @@ def _trust_warning_already_given(monkeypatch):
     """load_model warns once per process that loading a model file runs code
     from it; tests load many model files, so the warning would land in
     whichever test came first. It is tested on its own (test_reliability)."""
-    import lineclf.model
+    import lineclf.model.files
 
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", True)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", True)
 
 
 @pytest.fixture(scope="session")

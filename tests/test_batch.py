@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lineclf import batch
-from lineclf.batch import SiteCounts
+from lineclf.features import SiteCounts
+from lineclf.features import site as batch
 from lineclf.document import Document
 
 

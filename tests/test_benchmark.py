@@ -99,7 +99,7 @@ def test_peers_only_benchmark_on_a_few_corpus_pages(tmp_path):
 def test_lineclf_cross_validation_labels_each_page_as_a_batch_and_alone():
     from conftest import synthetic_pages
 
-    from lineclf.metrics import document_groups
+    from lineclf.evaluation import document_groups
 
     docs = synthetic_pages()
     params = {"max_iter": 10, "inner_folds": 2, "hash_features": 2**12}

@@ -10,7 +10,7 @@ import pytest
 from conftest import SEED_TXT, assert_clean_error, labels_of_tsv_output, run_cli, write_bytes
 from lineclf.io import read_labelled_corpus
 from lineclf.labels import LABELS
-from lineclf.metrics import evaluate
+from lineclf.evaluation import evaluate
 from lineclf.model import LineClassifier, load_bundle, load_model
 
 DUMP = (

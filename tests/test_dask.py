@@ -18,7 +18,7 @@ from conftest import (
     write_wet,
 )
 
-from lineclf.predicting import predict_files
+from lineclf.labelling import predict_files
 
 pytest.importorskip("dask.bag", reason="dask is not installed (pip install -e '.[dask]')")
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install -e '.[dask]')")
@@ -62,18 +62,18 @@ def test_dask_scheduler_gives_the_single_process_output(model_file, cluster, inp
 def test_label_bag_of_records_and_of_files(tiny_model, client, inputs):
     import dask.bag as db
 
-    import lineclf.dask
+    import lineclf.labelling.cluster
 
     records = sample_records(SAMPLE_TEXTS * 5)
     single = "".join(o.text for o in predict_files([write_bytes(inputs, "d.jsonl", jsonl_bytes(records))], tiny_model))
     bag = db.from_sequence(records, npartitions=3)
-    assert "".join(lineclf.dask.label_bag(bag, tiny_model).compute(scheduler=client.get)) == single
+    assert "".join(lineclf.labelling.cluster.label_bag(bag, tiny_model).compute(scheduler=client.get)) == single
 
     files = [inputs / "a.jsonl.gz", inputs / "b.warc.wet.gz", inputs / "c.txt"]
     expected = [o.text for o in predict_files(files, tiny_model, output_format="text")]
-    pages = lineclf.dask.read_bag(files)
+    pages = lineclf.labelling.cluster.read_bag(files)
     assert pages.npartitions == 3
-    labelled = lineclf.dask.label_bag(pages, tiny_model, output_format="text").compute(scheduler=client.get)
+    labelled = lineclf.labelling.cluster.label_bag(pages, tiny_model, output_format="text").compute(scheduler=client.get)
     assert labelled == expected
     cleaned = json.loads(labelled[0])
     assert list(cleaned) == ["id", "url", "lang", "text"]
@@ -82,20 +82,20 @@ def test_label_bag_of_records_and_of_files(tiny_model, client, inputs):
 def test_label_bag_raises_the_page_error(tiny_model, client):
     import dask.bag as db
 
-    import lineclf.dask
+    import lineclf.labelling.cluster
     from lineclf.errors import DataFormatError
 
     bag = db.from_sequence([{"text": "fine\n"}, {"no text": 1}], npartitions=1)
     with pytest.raises(DataFormatError, match="record 2: no 'text' field"):
-        lineclf.dask.label_bag(bag, tiny_model).compute(scheduler=client.get)
+        lineclf.labelling.cluster.label_bag(bag, tiny_model).compute(scheduler=client.get)
 
 
 def test_unreachable_scheduler_is_one_line(model_file, inputs, monkeypatch):
     import socket
 
-    import lineclf.dask
+    import lineclf.labelling.cluster
 
-    monkeypatch.setattr(lineclf.dask, "CONNECT_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(lineclf.labelling.cluster, "CONNECT_TIMEOUT_SECONDS", 1)
     with socket.socket() as probe:  # a local port nobody listens on
         probe.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"

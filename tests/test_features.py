@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineclf import features
+from lineclf.features import text as features
 from lineclf.document import Document
 from lineclf.features import (
     DEFAULT_CONTEXT,
@@ -281,7 +281,7 @@ def test_long_alternation_is_high_in_title_snippet_lists():
 def test_trie_regex_matches_exactly_its_phrases():
     import re
 
-    from lineclf.features import _trie_regex
+    from lineclf.features.text import _trie_regex
 
     phrases = ["a", "an", "and", "android", "mehr zum thema", "mehr", "b"]
     pattern = re.compile(_trie_regex(phrases))
@@ -318,11 +318,11 @@ def test_batch_gives_each_document_its_own_rows(context):
 
 @pytest.mark.parametrize("context", [DEFAULT_CONTEXT, ()])
 def test_batch_taken_in_slices_gives_the_same_rows(monkeypatch, context):
-    import lineclf.features
+    import lineclf.features.matrix
 
     pages = _pages()
     whole = batch_features(pages, context)
-    monkeypatch.setattr(lineclf.features, "BATCH_CHARS", 40)
+    monkeypatch.setattr(lineclf.features.matrix, "FEATURE_BATCH_CHARS", 40)
     sliced = batch_features(pages, context)
     assert sliced.dtype == whole.dtype
     np.testing.assert_array_equal(sliced, whole)

@@ -1,4 +1,4 @@
-"""The first pass computed block by block (lineclf.linear) gives scikit-learn's probabilities."""
+"""The first pass computed block by block (lineclf.model.linear) gives scikit-learn's probabilities."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from scipy import sparse
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-from lineclf.linear import linear_proba
+from lineclf.model.linear import linear_proba
 
 #: The blocks are summed in another order than sklearn's sparse product sums them.
 TOLERANCE = 1e-12
@@ -46,8 +46,8 @@ def test_equals_sklearn_predict_proba(labels, dtype):
 
 
 def test_equals_sklearn_on_the_tiny_model(tiny_model, training_docs):
-    X, T, _ = tiny_model._layout(training_docs)
-    expected = tiny_model.linear_model_.predict_proba(tiny_model._linear_input(X, T))
+    X, T, _ = tiny_model.layout(training_docs)
+    expected = tiny_model.linear_model_.predict_proba(tiny_model.linear_input(X, T))
     got = linear_proba(tiny_model.linear_model_, tiny_model.scaler_, T, X)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
 

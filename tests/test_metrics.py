@@ -11,7 +11,7 @@ from conftest import tiny_estimator
 from lineclf.document import Document
 from lineclf.errors import UsageError
 from lineclf.labels import LABELS
-from lineclf.metrics import Report, cross_val_predict, document_groups, evaluate
+from lineclf.evaluation import Report, cross_val_predict, document_groups, evaluate
 
 # true:      body  body  body   chrome chrome headline
 # predicted: body  body  chrome chrome body   headline

@@ -12,16 +12,16 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from conftest import SEED_TXT, synthetic_page, tiny_estimator
-from lineclf.batch import SiteCounts
+from lineclf.features import SiteCounts
 from lineclf.document import Document
 from lineclf.errors import DataFormatError, ModelFileError, UsageError
 from lineclf.io import read_dump
 from lineclf.labels import CONTENT_LABELS, LABELS
+from lineclf.model.classifier import _encode
 from lineclf.model import (
     DEFAULT_MODEL_NAME,
     shift_priors,
     LineClassifier,
-    _encode,
     default_model_path,
     load_bundle,
     load_model,
@@ -321,9 +321,9 @@ def test_partial_labels_become_one_of_the_labels_they_stand_for(training_docs):
     partial = [_partially_labelled(synthetic_page(i, "partial.example")) for i in range(3)]
     documents = [*training_docs, *partial]
     model = tiny_estimator().fit(documents)
-    X, T, _ = model._layout(documents)
+    X, T, _ = model.layout(documents)
     y, allowed = _encode([doc.labels for doc in documents])
-    resolved = model._resolve_partial(model._linear_input(X, T), y, allowed, np.ones(len(y)))
+    resolved = model._resolve_partial(model.linear_input(X, T), y, allowed, np.ones(len(y)))
     full = y >= 0
     assert (resolved[full] == y[full]).all() and (resolved >= 0).all()
     # each partial line got one of its own labels, and not always the same one
@@ -444,7 +444,7 @@ def test_label_bias_shifts_predictions_of_the_same_trees(training_docs):
     plain = tiny_estimator().fit(training_docs)
     biased = clone(plain).set_params(label_bias=(0.0, 0.0, 0.0, 0.0, 0.0))
     # the same fitted state, a different decision rule
-    for name in ("scaler_", "linear_model_", "tree_model_", "classes_", "n_features_in_"):
+    for name in ("scaler_", "linear_model_", "tree_model_", "classes_"):
         setattr(biased, name, getattr(plain, name))
     for a, b in zip(plain.predict_proba(training_docs), biased.predict_proba(training_docs)):
         assert np.allclose(a, b)

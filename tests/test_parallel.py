@@ -21,19 +21,19 @@ from conftest import (
 
 from sklearn.base import clone
 
-from lineclf.batch import SiteCounts
+from lineclf.features import SiteCounts
 from lineclf.document import Document
-from lineclf.parallel import Runner
-from lineclf.predicting import (
+from lineclf.labelling import Runner
+from lineclf.io import PageError, SourceEnd, SourceStart, iter_pages
+from lineclf.labelling import (
     TASK_PAGES,
     PageResult,
-    chunked,
-    page_batches,
+    model_calls,
     predict_document,
     predict_files,
     predict_many,
+    split_tasks,
 )
-from lineclf.sources import PageError, SourceEnd, SourceStart, iter_pages
 
 
 def predict(model_file, *args):
@@ -54,11 +54,12 @@ def batch(tmp_path):
 
 
 def test_pages_labelled_together_get_what_they_get_alone_with_the_batch_counts(tiny_model, training_docs, monkeypatch):
-    import lineclf.predicting
+    import lineclf.labelling.documents
+    import lineclf.labelling.tasks
 
     docs = training_docs + [Document.from_lines([]), Document.from_lines(["   ", ""])] + training_docs[:2]
     counts = SiteCounts.of(docs)
-    monkeypatch.setattr(lineclf.predicting, "BATCH_LINES", 40)  # many calls of the model
+    monkeypatch.setattr(lineclf.labelling.documents, "CALL_LINES", 40)  # many calls of the model
     together = predict_many(tiny_model, docs)
     for doc, (labels, proba) in zip(docs, together):
         alone_labels, alone_proba = predict_document(tiny_model, doc, site_counts=counts)
@@ -78,7 +79,8 @@ def test_a_batch_counts_lines_across_the_pages_of_a_site(tiny_model, training_do
 
 
 def test_a_batch_of_files_is_counted_whole_across_chunks(tiny_model, tmp_path, monkeypatch):
-    import lineclf.predicting
+    import lineclf.labelling.documents
+    import lineclf.labelling.tasks
 
     pages = synthetic_pages()
     folder = tmp_path / "site"
@@ -86,7 +88,7 @@ def test_a_batch_of_files_is_counted_whole_across_chunks(tiny_model, tmp_path, m
         write_bytes(folder, f"p{i}.txt", "".join(line + "\n" for line in doc.lines).encode())
     docs = [Document.from_lines(doc.lines, name=f"p{i}") for i, doc in enumerate(pages)]  # dumps have no site
     expected = [proba for proba in tiny_model.predict_proba(docs, SiteCounts.of(docs))]
-    monkeypatch.setattr(lineclf.predicting, "TASK_PAGES", 2)  # three chunks
+    monkeypatch.setattr(lineclf.labelling.tasks, "TASK_PAGES", 2)  # three chunks
     outcomes = list(predict_files([folder], tiny_model, output_format="jsonl"))
     for outcome, proba in zip(outcomes, expected):
         rows = [json.loads(line) for line in outcome.text.splitlines()]
@@ -99,23 +101,24 @@ def test_a_batch_of_files_is_counted_whole_across_chunks(tiny_model, tmp_path, m
 def test_oversized_pages_in_a_batch_are_labelled_alone_in_pieces(tiny_model, training_docs):
     big = Document.from_lines([f"Line {i} of a long list of links" for i in range(250)])
     docs = [training_docs[0], big, training_docs[1]]
-    together = predict_many(tiny_model, docs, chunk_lines=100)
-    assert np.array_equal(together[1][1], predict_document(tiny_model, big, chunk_lines=100)[1])
+    together = predict_many(tiny_model, docs, piece_lines=100)
+    assert np.array_equal(together[1][1], predict_document(tiny_model, big, piece_lines=100)[1])
     assert np.array_equal(together[2][1], predict_document(tiny_model, training_docs[1])[1])
 
 
 def test_page_batches_keep_order_limits_and_oversized_pages_apart(monkeypatch):
-    import lineclf.predicting
+    import lineclf.labelling.documents
+    import lineclf.labelling.tasks
 
-    monkeypatch.setattr(lineclf.predicting, "BATCH_LINES", 10)
+    monkeypatch.setattr(lineclf.labelling.documents, "CALL_LINES", 10)
     small = [Document.from_lines([f"Line {i}." for i in range(n)]) for n in (4, 4, 4, 0)]
     big = Document.from_lines([f"Row {i}" for i in range(30)])
     docs = [small[0], small[1], big, small[2], small[3]]
-    batches = list(page_batches(docs, chunk_lines=20))
+    batches = list(model_calls(docs, piece_lines=20))
     assert batches == [([0, 1], False), ([2], True), ([3, 4], False)]
     # every page once, in order; no ordinary batch over the limit
     assert [i for batch, _ in batches for i in batch] == list(range(len(docs)))
-    assert list(page_batches([])) == []
+    assert list(model_calls([])) == []
 
 
 @pytest.mark.parametrize("format_args", [(), ("--format", "jsonl"), ("--format", "text")], ids=["default", "jsonl", "text"])
@@ -165,7 +168,7 @@ def _pages(n: int, lines: int = 3) -> list[Document]:
 
 def test_chunks_are_bounded_and_keep_the_stream_in_order():
     items = [*_pages(TASK_PAGES + 10), SourceEnd(None), *_pages(5)]
-    chunks = list(chunked(iter(items)))
+    chunks = list(split_tasks(iter(items)))
     assert [len(c) for c in chunks] == [TASK_PAGES, 16]
     assert [item for c in chunks for item in c] == items
 
@@ -179,9 +182,9 @@ def test_stop_reads_nothing_after_the_first_error():
             consumed.append(item)
             yield item
 
-    assert list(chunked(stream(), on_error="stop")) == [[*consumed]]
+    assert list(split_tasks(stream(), on_error="stop")) == [[*consumed]]
     assert len(consumed) == 4
-    assert sum(map(len, chunked(iter([*_pages(2), error, *_pages(2)]), on_error="skip"))) == 5
+    assert sum(map(len, split_tasks(iter([*_pages(2), error, *_pages(2)]), on_error="skip"))) == 5
 
 
 class _CountingRunner(Runner):
@@ -218,7 +221,7 @@ def test_at_most_a_window_of_chunks_is_in_flight():
             read.append(chunk)
             yield chunk
 
-    out = runner.map_chunks(stream())
+    out = runner.map_tasks(stream())
     first = next(out)
     assert first == (chunks[0][0], None) and len(read) == runner.window  # read just ahead of what is written
     rest = list(out)
@@ -321,7 +324,9 @@ def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
     import io
     import sys
 
-    from lineclf import cli
+    import warnings
+
+    from lineclf.cli import progress
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -329,14 +334,15 @@ def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with cli._page_progress(show=True) as advance:
-        advance(120)
-        cli._say("lineclf: skipped: pages.jsonl:3: not valid JSON")
-        advance(80)
-    assert cli._message_printer is None  # messages go straight to stderr again
+    before = warnings.showwarning
+    with progress._page_progress(show=True) as display:
+        display.advance(120)
+        display.say("lineclf: skipped: pages.jsonl:3: not valid JSON")
+        display.advance(80)
+    assert warnings.showwarning is before  # messages go straight to stderr again
     shown = terminal.getvalue()
     assert "lineclf: skipped: pages.jsonl:3: not valid JSON\n" in shown
     # not shown unless asked (stdout is the terminal) or stderr is a terminal
-    with cli._page_progress(show=False) as advance:
-        advance(1)
+    with progress._page_progress(show=False) as display:
+        display.advance(1)
     assert terminal.getvalue() == shown

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from lineclf.io import decode_dump, format_tsv, parse_labelled, read_dump
 from lineclf.labels import LABELS
-from lineclf.predicting import predict_document
+from lineclf.labelling import predict_document
 
 EXAMPLES = settings(
     max_examples=500,
@@ -56,10 +56,10 @@ def test_predict_labels_each_non_blank_line_once_and_keeps_the_text(tiny_model, 
 @given(text=dump_texts, limits=st.tuples(st.integers(1, 6), st.integers(1, 60), st.integers(1, 12)))
 def test_labelling_in_pieces_loses_no_line(tiny_model, text, limits):
     # tiny limits stand in for a million lines or a 10 MB line
-    chunk_lines, chunk_chars, max_line_chars = limits
+    piece_lines, piece_chars, max_line_chars = limits
     doc = read_dump_text(text)
     labels, proba = predict_document(
-        tiny_model, doc, max_line_chars=max_line_chars, chunk_lines=chunk_lines, chunk_chars=chunk_chars
+        tiny_model, doc, max_line_chars=max_line_chars, piece_lines=piece_lines, piece_chars=piece_chars
     )
     assert len(labels) == doc.n_units and proba.shape == (doc.n_units, len(LABELS))
     assert labels_of_tsv_output(format_tsv(doc, labels), text) == list(labels)

@@ -238,7 +238,7 @@ def test_a_million_lines(model_file, tmp_path):
 
 def test_a_huge_dump_is_labelled_in_bounded_pieces(tiny_model):
     from lineclf.document import Document
-    from lineclf.predicting import predict_document
+    from lineclf.labelling import predict_document
 
     class Spy:
         """The tiny model, noting the size of each document it is given."""
@@ -257,7 +257,7 @@ def test_a_huge_dump_is_labelled_in_bounded_pieces(tiny_model):
     lines = [("" if i % 4 == 3 else f"Line {i} " + "word " * (i % 30)) for i in range(1000)] + ["x" * 5000]
     doc = Document.from_lines(lines)
     spy = Spy()
-    labels, proba = predict_document(spy, doc, max_line_chars=200, chunk_lines=100, chunk_chars=5000)
+    labels, proba = predict_document(spy, doc, max_line_chars=200, piece_lines=100, piece_chars=5000)
     assert len(labels) == len(proba) == doc.n_units
     assert sum(n for n, _ in spy.seen) == len(lines)
     assert all(n <= 100 and longest <= 200 for n, longest in spy.seen)
@@ -748,15 +748,15 @@ def test_recorded_hash_matches_the_shipped_model():
 @pytest.fixture
 def fake_default(tmp_path, model_file, monkeypatch) -> Path:
     """The tiny model standing in for the shipped one, with its hash recorded."""
-    import lineclf.model
+    import lineclf.model.files
     from lineclf.model import file_sha256
 
     path = tmp_path / "shipped" / "default.joblib"
     path.parent.mkdir()
     shutil.copyfile(model_file, path)
     (path.parent / "default.joblib.sha256").write_text(f"{file_sha256(path)}  default.joblib\n")
-    monkeypatch.setattr(lineclf.model, "default_model_path", lambda: path)
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", False)
+    monkeypatch.setattr(lineclf.model.files, "default_model_path", lambda: path)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", False)
     return path
 
 
@@ -786,10 +786,10 @@ def test_default_model_without_its_hash_is_refused(fake_default, page):
 
 
 def test_other_model_files_warn_once_per_process(model_file, tmp_path, monkeypatch):
-    import lineclf.model
+    import lineclf.model.files
     from lineclf.model import load_model
 
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", False)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", False)
     copy = tmp_path / "copy.joblib"
     shutil.copyfile(model_file, copy)
     expected = f"loading model file {model_file} runs code from it: load only model files you trust"
@@ -801,9 +801,9 @@ def test_other_model_files_warn_once_per_process(model_file, tmp_path, monkeypat
 
 
 def test_cli_shows_the_trust_warning_as_one_line(model_file, page, monkeypatch):
-    import lineclf.model
+    import lineclf.model.files
 
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", False)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", False)
     result = predict(model_file, page)
     assert result.exit_code == 0
     assert result.stderr == f"lineclf: warning: loading model file {model_file} runs code from it: load only model files you trust\n"
@@ -823,13 +823,13 @@ def skops_file(tmp_path_factory, tiny_model) -> Path:
 
 
 def test_skops_model_predicts_like_the_joblib_one_without_a_warning(skops_file, model_file, page, monkeypatch):
-    import lineclf.model
+    import lineclf.model.files
 
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", False)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", False)
     result = run_cli("predict", page, "--model", skops_file, "-f", "jsonl")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""  # nothing is unpickled: no warning
-    monkeypatch.setattr(lineclf.model, "_TRUST_WARNED", True)
+    monkeypatch.setattr(lineclf.model.files, "_TRUST_WARNED", True)
     assert result.stdout == run_cli("predict", page, "--model", model_file, "-f", "jsonl").stdout
 
 
@@ -861,12 +861,13 @@ def test_skops_needs_skops(tmp_path, page, monkeypatch):
 
 def test_error_lines_never_hide_a_bug_behind_a_traceback(model_file, page, monkeypatch):
     # an unexpected exception is still one line, and --debug shows it whole
-    import lineclf.predicting
+    import lineclf.labelling.documents
+    import lineclf.labelling.tasks
 
     def broken(*args, **kwargs):
         raise ValueError("something no test foresaw")
 
-    monkeypatch.setattr(lineclf.predicting, "predict_many", broken)
+    monkeypatch.setattr(lineclf.labelling.tasks, "predict_many", broken)
     message = assert_clean_error(predict(model_file, page))
     assert message == "lineclf: error: unexpected ValueError: something no test foresaw (run again with --debug for the traceback)"
     result = predict(model_file, page, "--debug")

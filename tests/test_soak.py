@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lineclf.predicting import plan_outputs, predict_files
+from lineclf.labelling import plan_outputs, predict_files
 
 DUMPS = int(os.environ.get("LINECLF_SOAK", "0")) or 1000
 #: Resident memory the process may gain over a second batch of DUMPS dumps,

@@ -28,17 +28,8 @@ from conftest import (
 
 from lineclf.document import Document
 from lineclf.labels import LABELS
-from lineclf.sources import (
-    JSONL,
-    TXT,
-    WARC,
-    PageError,
-    SourceEnd,
-    SourceStart,
-    detect_source,
-    iter_pages,
-    site_of,
-)
+from lineclf.io import PageError, SourceEnd, SourceStart, detect_source, iter_pages, site_of
+from lineclf.io.sources import JSONL, TXT, WARC
 
 warcio = pytest.importorskip("warcio", reason="WET inputs need warcio (pip install -e '.[test]')")
 
@@ -82,8 +73,8 @@ def test_jsonl_pages_carry_id_url_and_the_other_fields(jsonl_path, records):
     pages = items[1:-1]
     assert [p.name for p in pages] == [f"{jsonl_path}:{n}" for n in range(1, 5)]
     first = pages[0]
-    assert first.meta["id"] == "page-0" and first.meta["url"] == records[0]["url"]
-    assert list(first.meta["fields"]) == ["id", "url", "lang"]  # id first, the text left out
+    assert first.meta.id == "page-0" and first.meta.url == records[0]["url"]
+    assert list(first.meta.fields) == ["id", "url", "lang"]  # id first, the text left out
     assert first.site == "site0.example"
     assert "".join(a + b for a, b in zip(pages[1].lines, pages[1].line_ends)) == SAMPLE_TEXTS[1]
     assert pages[2].lines == () and pages[3].line_ends[-1] == ""
@@ -91,13 +82,13 @@ def test_jsonl_pages_carry_id_url_and_the_other_fields(jsonl_path, records):
 
 def test_wet_pages_are_the_conversion_records(wet_path, records):
     pages = [p for p in iter_pages([wet_path]) if isinstance(p, Document)]
-    assert [p.meta["url"] for p in pages] == [r["url"] for r in records]
-    assert [p.meta["id"] for p in pages] == record_ids(wet_path)
+    assert [p.meta.url for p in pages] == [r["url"] for r in records]
+    assert [p.meta.id for p in pages] == record_ids(wet_path)
     # record 1 is the warcinfo record, and a metadata record follows each page
     assert [p.name for p in pages] == [f"{wet_path}: record {n}" for n in (2, 4, 6, 8)]
     for page, record in zip(pages, records):
         assert "".join(a + b for a, b in zip(page.lines, page.line_ends)) == record["text"]
-        assert page.meta["fields"] == {"id": page.meta["id"], "url": record["url"]}
+        assert page.meta.fields == {"id": page.meta.id, "url": record["url"]}
 
 
 def test_jsonl_and_wet_give_the_same_labels(model_file, jsonl_path, wet_path):

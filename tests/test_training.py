@@ -14,7 +14,7 @@ from conftest import SEED_TXT, labels_of_tsv_output, synthetic_pages, tiny_estim
 from lineclf.errors import UsageError
 from lineclf.labels import CONTENT_LABELS
 from lineclf.model import load_bundle
-from lineclf.predicting import plan_outputs, predict_paths
+from lineclf.labelling import plan_outputs, predict_paths
 from lineclf.training import train_model, write_json
 
 

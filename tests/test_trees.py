@@ -1,4 +1,4 @@
-"""The second pass's trees walked by lineclf.trees give the boosted model's probabilities, bit for bit."""
+"""The second pass's trees walked by lineclf.model.trees give the boosted model's probabilities, bit for bit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from sklearn.base import clone
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from lineclf.model import _proba, _revision_features
-from lineclf.trees import tree_proba
+from lineclf.model.passes import proba_in_label_order as _proba
+from lineclf.model.passes import revision_features as _revision_features
+from lineclf.model.trees import tree_proba
 
 
 def _data(n: int, seed: int = 0, missing: bool = False):
@@ -82,8 +83,8 @@ def test_predict_proba_equals_the_stacked_sklearn_passes(tiny_model, training_do
     """LineClassifier.predict_proba (block-wise first pass, copied trees) against
     both passes' own predict_proba on stacked matrices, as fit computes them."""
     documents = [*training_docs, seed_doc]
-    X, T, offsets = tiny_model._layout(documents)
-    first = _proba(tiny_model.linear_model_, tiny_model._linear_input(X, T))
+    X, T, offsets = tiny_model.layout(documents)
+    first = _proba(tiny_model.linear_model_, tiny_model.linear_input(X, T))
     expected = _proba(tiny_model.tree_model_, np.hstack([X, _revision_features(first, offsets)]))
     got = np.vstack(tiny_model.predict_proba(documents))
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

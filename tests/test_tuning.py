@@ -1,4 +1,4 @@
-"""Label offsets tuned on cross-validated probabilities (lineclf.tuning) and
+"""Label offsets tuned on cross-validated probabilities (lineclf.evaluation.tuning) and
 `train --tune-label-bias`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from lineclf.errors import UsageError
 from lineclf.labels import LABELS
 from lineclf.model import load_bundle, load_model
 from lineclf.training import train_model
-from lineclf.tuning import BIAS_GRID, biased_argmax, nested_label_bias, tune_label_bias
+from lineclf.evaluation.tuning import BIAS_GRID, biased_argmax, nested_label_bias, tune_label_bias
 
 TEASER, CHROME = LABELS.index("teaser"), LABELS.index("chrome")
 
@@ -66,8 +66,8 @@ def test_nested_tuning_labels_each_fold_with_the_other_folds_offsets():
 def test_the_objective_is_the_mean_of_each_sources_macro_f1():
     """Each source counts the same, whatever its size, and macro-F1 is the
     one metrics.Report gives."""
-    from lineclf.metrics import Report
-    from lineclf.tuning import _Scorer
+    from lineclf.evaluation import Report
+    from lineclf.evaluation.tuning import _Scorer
 
     probas, labels = _under_called_teasers(n_pages=5, seed=1)
     rng = np.random.default_rng(2)
@@ -110,7 +110,7 @@ def test_tuning_the_label_bias_needs_folds(tmp_path):
 def test_partially_labelled_lines_are_scored_by_content_f1():
     """A source of content/noise lines counts with its content F1: an offset
     that only moves lines between body and chrome is tuned by it alone."""
-    from lineclf.tuning import _Scorer
+    from lineclf.evaluation.tuning import _Scorer
 
     body, chrome = LABELS.index("body"), LABELS.index("chrome")
     truth = ["content"] * 30 + ["noise"] * 30
@@ -126,7 +126,7 @@ def test_partially_labelled_lines_are_scored_by_content_f1():
 
 
 def test_a_source_with_both_kinds_of_labels_has_both_scores():
-    from lineclf.tuning import _Scorer
+    from lineclf.evaluation.tuning import _Scorer
 
     probas, labels = _under_called_teasers(n_pages=2)
     mixed = [list(labels[0]), ["content" if label == "body" else "noise" for label in labels[1]]]

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 # The public API, imported on first use (PEP 562) so that `import lineclf`
 # and `lineclf --help` do not pay for scikit-learn.
 _EXPORTS = {
-    "SiteCounts": "batch",
+    "SiteCounts": "features",
     "Document": "document",
     "DataFormatError": "errors",
     "LineclfError": "errors",
@@ -24,9 +24,9 @@ _EXPORTS = {
     "read_labelled_corpus": "io",
     "LABELS": "labels",
     "Label": "labels",
-    "Report": "metrics",
-    "cross_val_predict": "metrics",
-    "evaluate": "metrics",
+    "Report": "evaluation",
+    "cross_val_predict": "evaluation",
+    "evaluate": "evaluation",
     "LineClassifier": "model",
     "default_model_path": "model",
     "load_model": "model",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,30 @@ import numpy as np
 def is_blank(text: str) -> bool:
     """A line is blank when it holds nothing but whitespace."""
     return not text.strip()
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """Where a page came from, beyond its text: what readers record and
+    writers and reports use (see :mod:`lineclf.io.pages`)."""
+
+    #: The input format it was read from: "txt" (a dump), "jsonl" or "warc".
+    format: str = "txt"
+    #: The input it came from (a page record's file).
+    source: str | None = None
+    #: A page record's number in its input (JSON Lines line, WARC record).
+    record: int | None = None
+    #: A page record's id (its id field, or the WARC-Record-ID).
+    id: Any = None
+    #: A page record's URL (its url field, or the WARC-Target-URI).
+    url: str | None = None
+    #: A page record's fields without its text, id first: what its output passes through.
+    fields: dict = field(default_factory=dict)
+    #: The field that held, and in text output holds, a page record's text.
+    text_field: str = "text"
+    #: Bytes that were not UTF-8 and became U+FFFD (``encoding_errors="replace"``).
+    replaced_bytes: int = 0
+    first_replaced_byte: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +53,7 @@ class Document:
     or ``""`` for a last line without one). ``labels`` holds one label per
     unit (non-blank line) for labelled documents, else ``None``. ``site`` is
     the page's site (host) when known; it groups cross-validation folds and
-    batch statistics.
+    batch statistics. ``meta`` says where the page came from (:class:`PageMeta`).
     """
 
     name: str
@@ -36,7 +61,7 @@ class Document:
     line_ends: tuple[str, ...]
     labels: tuple[str, ...] | None = None
     site: str | None = None
-    meta: dict = field(default_factory=dict)
+    meta: PageMeta = field(default_factory=PageMeta)
 
     def __post_init__(self) -> None:
         if len(self.lines) != len(self.line_ends):
@@ -98,3 +123,8 @@ def _gap_lengths(unit_index: np.ndarray, n_lines: int) -> np.ndarray:
     """Blank-line counts before the first unit, between units, and after the last."""
     bounds = np.concatenate(([-1], unit_index, [n_lines]))
     return np.diff(bounds) - 1
+
+
+def document_groups(documents) -> list[str]:
+    """Cross-validation groups: a document's site when known, else the document itself."""
+    return [doc.site or doc.name for doc in documents]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+import numpy as np
+
 from .errors import DataFormatError
 
 
@@ -30,6 +32,17 @@ CONTENT_LABELS: tuple[str, ...] = ("body", "headline", "caption")
 #: of the article or not (turku-quality's main text and noise): each stands
 #: for a set of labels, and training picks the one that fits the line best.
 PARTIAL_LABELS: dict[str, tuple[str, ...]] = {"content": CONTENT_LABELS, "noise": ("teaser", "chrome")}
+
+
+#: LABELS as an array, to index with label numbers.
+_LABEL_ARRAY = np.asarray(LABELS)
+
+
+def label_names(proba: np.ndarray) -> np.ndarray:
+    """The most probable label of each row of ``proba`` (columns in LABELS order)."""
+    if not len(proba):
+        return np.array([], dtype=_LABEL_ARRAY.dtype)
+    return _LABEL_ARRAY[np.asarray(proba).argmax(axis=1)]
 
 
 def parse_label(name: str, partial: bool = False) -> str:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from sklearn.base import clone
 
+from .document import document_groups
 from .errors import DataFormatError, LineclfError, UsageError
-from .labels import LABELS
+from .evaluation import Report, cross_val_proba, most_probable_labels
 from .io import atomic_writer, check_output_path, read_labelled_corpus
-from .metrics import Report, cross_val_proba, document_groups, most_probable_labels
+from .labels import LABELS
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def train_model(
     ``data_weights`` maps a DATA item (its folder or file name, or the path as
     given) to how much each of its lines counts in training (default 1).
     ``tune_label_bias``: tune the model's ``label_bias`` on the cross-validated
-    probabilities (see :mod:`lineclf.tuning`: each DATA item is a source,
+    probabilities (see :mod:`lineclf.evaluation.tuning`: each DATA item is a source,
     scored by macro-F1 of its fully labelled pages and content F1 of its
     partially labelled ones); the reported scores are then those of offsets
     tuned on the other folds. ``bias_labels``: the labels whose offsets are
@@ -138,7 +139,7 @@ def train_model(
 def check_bias_labels(bias_labels: Sequence[str]) -> list[str]:
     """The labels of ``--bias-labels`` as a list, or a UsageError naming the
     bad one (unknown, or only chrome's offset, which stays 0)."""
-    from .tuning import tuned_label_indices
+    from .evaluation.tuning import tuned_label_indices
 
     try:
         tuned_label_indices(bias_labels)
@@ -159,7 +160,7 @@ def _tune_bias(
     what was tuned: the offsets of all folds together (the model's), those of
     each fold, and the scores without offsets. Every page takes part in the
     tuning, the partially labelled ones too (scored by content F1)."""
-    from .tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
+    from .evaluation.tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
 
     source_of = [name for name, docs in sources.items() for _ in docs]
     full = [i for i, doc in enumerate(documents) if _fully_labelled(doc)]

@@ -1,17 +1,16 @@
-"""Where chunks of pages are labelled: in this process, in joblib's worker
-processes, or on a Dask cluster (:mod:`lineclf.dask`).
+"""Where tasks of pages are labelled: in this process, in joblib's worker
+processes, or on a Dask cluster (:mod:`.cluster`).
 
-Each runner takes the chunks of a page stream in order and gives them back
-in the same order with each page's :class:`~lineclf.predicting.PageResult`,
-keeping at most a few chunks per worker in flight: reading stays just ahead
-of labelling, and memory is bounded by the chunks in flight, not by the
-batch. Every runner calls the same :func:`~lineclf.predicting.label_chunk`
-on the same chunks, so their outputs are identical.
+Each runner takes the tasks of a page stream in order and gives them back
+in the same order with each page's :class:`~lineclf.labelling.tasks.PageResult`,
+keeping at most a few tasks per worker in flight: reading stays just ahead
+of labelling, and memory is bounded by the tasks in flight, not by the
+batch. Every runner calls the same :func:`~lineclf.labelling.tasks.label_task`
+on the same tasks, so their outputs are identical.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -19,14 +18,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .batch import SiteCounts
-from .document import Document
-from .errors import UsageError
-from .model import LineClassifier
+from ..document import Document
+from ..features import SiteCounts
+from ..model import LineClassifier
+from .tasks import label_task
 
-#: Chunks in flight per worker: one being labelled, one waiting, so that a
-#: worker never idles while the next chunk is read and sent.
-CHUNKS_PER_WORKER = 2
+#: Tasks in flight per worker: one being labelled, one waiting, so that a
+#: worker never idles while the next task is read and sent.
+TASKS_PER_WORKER = 2
 #: Idle worker processes exit after this many seconds (they hold a model each).
 WORKER_IDLE_SECONDS = 60
 #: Thread pools that scikit-learn's and numpy's native code start: one thread
@@ -48,11 +47,11 @@ class _Done:
 
 
 class Runner:
-    """Labels chunks of pages in this process."""
+    """Labels tasks of pages in this process."""
 
-    #: Chunks in flight at once.
+    #: Tasks in flight at once.
     window = 1
-    #: Line counts of the whole batch (None: each chunk counts its own pages).
+    #: Line counts of the whole batch (None: each task counts its own pages).
     site_counts: SiteCounts | None = None
 
     def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None):
@@ -61,26 +60,24 @@ class Runner:
         self.keep = None if keep is None else tuple(keep)
 
     def submit(self, documents: list[Document], site_counts: SiteCounts | None):
-        from .predicting import label_chunk
+        return _Done(label_task(self.model, documents, self.output_format, self.keep, site_counts))
 
-        return _Done(label_chunk(self.model, documents, self.output_format, self.keep, site_counts))
-
-    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
-        """What a chunk's labelling needs of the batch's counts: here all of
-        them; a runner that sends chunks elsewhere sends just the chunk's."""
+    def task_counts(self, documents: list[Document]) -> SiteCounts | None:
+        """What a task's labelling needs of the batch's counts: here all of
+        them; a runner that sends tasks elsewhere sends just the task's."""
         return self.site_counts
 
     def close(self, failed: bool) -> None:
         """Release the workers; ``failed``: the batch was interrupted, drop what is in flight."""
 
-    def map_chunks(self, chunks: Iterable[list]) -> Iterator[tuple[object, object]]:
-        """Each item of each chunk with its PageResult (None for items that are
-        not pages), in order, with at most ``window`` chunks in flight."""
+    def map_tasks(self, tasks: Iterable[list]) -> Iterator[tuple[object, object]]:
+        """Each item of each task with its PageResult (None for items that are
+        not pages), in order, with at most ``window`` tasks in flight."""
         pending: deque = deque()
         try:
-            for chunk in chunks:
-                documents = [item for item in chunk if isinstance(item, Document)]
-                pending.append((chunk, self.submit(documents, self.chunk_counts(documents)) if documents else _Done([])))
+            for task in tasks:
+                documents = [item for item in task if isinstance(item, Document)]
+                pending.append((task, self.submit(documents, self.task_counts(documents)) if documents else _Done([])))
                 while len(pending) >= self.window:
                     yield from _unpack(*pending.popleft())
             while pending:
@@ -90,18 +87,18 @@ class Runner:
                 future.cancel()
 
 
-def _unpack(chunk: list, future) -> Iterator[tuple[object, object]]:
+def _unpack(task: list, future) -> Iterator[tuple[object, object]]:
     results = iter(future.result())
-    for item in chunk:
+    for item in task:
         yield item, (next(results) if isinstance(item, Document) else None)
 
 
 class JoblibRunner(Runner):
-    """Labels chunks in ``jobs`` joblib (loky) worker processes.
+    """Labels tasks in ``jobs`` joblib (loky) worker processes.
 
     The model is written once to a temporary file, which each worker loads
-    the first time it is given a chunk and keeps: it is sent to a worker once,
-    not with every chunk.
+    the first time it is given a task and keeps: it is sent to a worker once,
+    not with every task.
     """
 
     def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None, jobs: int):
@@ -109,7 +106,7 @@ class JoblibRunner(Runner):
         import joblib
         from joblib.externals.loky import get_reusable_executor
 
-        self.window = jobs * CHUNKS_PER_WORKER
+        self.window = jobs * TASKS_PER_WORKER
         self._folder = tempfile.mkdtemp(prefix="lineclf-model-")
         try:
             self._model_file = str(Path(self._folder) / "model.joblib")
@@ -124,17 +121,17 @@ class JoblibRunner(Runner):
 
     def submit(self, documents: list[Document], site_counts: SiteCounts | None):
         return self._executor.submit(
-            label_chunk_from_file, self._model_file, documents, self.output_format, self.keep, site_counts
+            label_task_from_file, self._model_file, documents, self.output_format, self.keep, site_counts
         )
 
-    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
+    def task_counts(self, documents: list[Document]) -> SiteCounts | None:
         return None if self.site_counts is None else self.site_counts.restricted_to(documents)
 
     def close(self, failed: bool) -> None:
         try:
             if failed:
                 # an error or an interrupt: stop the workers now rather than
-                # let them finish chunks nobody will write
+                # let them finish tasks nobody will write
                 self._executor.shutdown(wait=False, kill_workers=True)
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
@@ -147,49 +144,17 @@ def thread_limits(jobs: int) -> dict[str, str]:
     return {name: os.environ.get(name, share) for name in THREAD_VARIABLES}
 
 
-# the model a worker process has loaded: (file, classifier)
+# The model a worker process has loaded, (file, classifier): a worker is a
+# process that labels task after task, so the process is where it is kept.
 _WORKER_MODEL: tuple[str, LineClassifier] | None = None
 
 
-def label_chunk_from_file(model_file: str, documents, output_format, keep, site_counts=None):
-    """label_chunk in a worker, with the model loaded from ``model_file`` once per process."""
+def label_task_from_file(model_file: str, documents, output_format, keep, site_counts=None):
+    """label_task in a worker, with the model loaded from ``model_file`` once per process."""
     global _WORKER_MODEL
-    from .predicting import label_chunk
-
     if _WORKER_MODEL is None or _WORKER_MODEL[0] != model_file:
         import joblib
 
         # a file this run wrote from the model it loaded (and checked): not an untrusted file
         _WORKER_MODEL = (model_file, joblib.load(model_file))
-    return label_chunk(_WORKER_MODEL[1], documents, output_format, keep, site_counts)
-
-
-@contextlib.contextmanager
-def open_runner(
-    model: LineClassifier,
-    output_format: str | None,
-    keep: Sequence[str] | None,
-    jobs: int = 1,
-    scheduler: str | None = None,
-    site_counts: SiteCounts | None = None,
-) -> Iterator[Runner]:
-    """The runner for a batch: in this process (``jobs`` 1), joblib workers,
-    or a Dask cluster (``scheduler``), released when the batch is done.
-    ``site_counts``: the batch's line counts, for every chunk."""
-    if scheduler is not None:
-        from .dask import DaskRunner
-
-        runner: Runner = DaskRunner(model, output_format, keep, scheduler)
-    elif jobs > 1:
-        runner = JoblibRunner(model, output_format, keep, jobs)
-    elif jobs == 1:
-        runner = Runner(model, output_format, keep)
-    else:
-        raise UsageError(f"jobs must be at least 1, not {jobs}")
-    runner.site_counts = site_counts
-    failed = True
-    try:
-        yield runner
-        failed = False
-    finally:
-        runner.close(failed)
+    return label_task(_WORKER_MODEL[1], documents, output_format, keep, site_counts)

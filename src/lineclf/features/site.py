@@ -1,4 +1,5 @@
-"""Statistics over a batch of pages, for features that look across pages.
+"""Repetition across a batch of pages: how often each line recurs on the
+other pages of its site.
 
 A page's chrome (menus, footers, "most read" headings) recurs on every page
 of its site, which a batch can count but a single page cannot show. The
@@ -16,11 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .document import Document
+from ..document import Document
+from .context import window_mean
 
 #: Page keys are gathered this many at a time before they are merged into
 #: the sorted counts (bounds the memory of counting a long stream).
 MERGE_EVERY_KEYS = 1 << 20
+# menus come in blocks: a line among recurring lines is chrome even when it changes
+SITE_SHARE_RADIUS = 2
+#: Columns of :func:`site_features`, which the model appends after the page's own.
+SITE_FEATURE_NAMES = ("site_log_pages", "site_share", "site_share_near", "site_log_repeats")
 _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
 
@@ -119,3 +125,18 @@ def _summed(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarra
     """The distinct keys, sorted, and the sum of the counts of each."""
     unique, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     return unique, np.bincount(inverse.reshape(-1), weights=np.concatenate(counts)).astype(np.int64)
+
+
+def site_features(doc: Document, site_pages: int, line_counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Repetition across the batch: how many pages of the page's site the batch
+    holds, and on what share of the site's other pages each line (and the lines
+    around it) recurs. A page labelled alone has no other pages: every share is 0."""
+    pages = max(int(site_pages), 1)
+    share = ((np.asarray(line_counts, dtype=float) - 1) / max(pages - 1, 1)).clip(0, 1)
+    cols = [
+        np.full(doc.n_units, np.log(pages)),
+        share,
+        window_mean(share, SITE_SHARE_RADIUS),
+        np.log1p(np.maximum(np.asarray(line_counts, dtype=float) - 1, 0)),
+    ]
+    return np.column_stack(cols), list(SITE_FEATURE_NAMES)

@@ -1,22 +1,15 @@
 """Scores of line labels: per-label precision/recall/F1, macro-F1, body F1,
-confusion matrix; and site-grouped cross-validation."""
+content F1, confusion matrix."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .document import Document
-from .errors import UsageError
-from .labels import CONTENT_LABELS, LABELS
-
-logger = logging.getLogger(__name__)
-
-#: Folds of the cross-validation that `lineclf train` reports.
-DEFAULT_FOLDS = 5
+from ..document import Document
+from ..labels import CONTENT_LABELS, LABELS
 
 
 @dataclass(frozen=True)
@@ -81,7 +74,7 @@ class Report:
         """F1 of main content (body, headline, caption) against the rest."""
         content = np.isin(self.labels, CONTENT_LABELS)
         tp = self.confusion[np.ix_(content, content)].sum()
-        return float(_ratio(2 * tp, self.confusion[content].sum() + self.confusion[:, content].sum()))
+        return float(f1_of_counts(tp, self.confusion[content].sum(), self.confusion[:, content].sum()))
 
     def to_dict(self) -> dict:
         return {
@@ -126,66 +119,7 @@ def _ratio(a, b):
     return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
 
 
-def document_groups(documents: Sequence[Document]) -> list[str]:
-    """Fold groups: a document's site when known, else the document itself."""
-    return [doc.site or doc.name for doc in documents]
-
-
-def cross_val_predict(
-    estimator,
-    documents: Sequence[Document],
-    n_splits: int = DEFAULT_FOLDS,
-    groups: Sequence[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    sample_weight: Sequence[float] | None = None,
-) -> list[np.ndarray]:
-    """Predict each document with a clone of ``estimator`` fitted on the other
-    folds; folds never split a group (a site), so scores are for unseen sites.
-    ``sample_weight``: one per document, passed to ``fit`` for the training folds."""
-    probas, _ = cross_val_proba(estimator, documents, n_splits, groups, progress, sample_weight)
-    return most_probable_labels(probas)
-
-
-def most_probable_labels(probas: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """The most probable label of each line, per document (columns in LABELS order)."""
-    labels = np.asarray(LABELS)
-    return [labels[p.argmax(axis=1)] if len(p) else np.array([], dtype=labels.dtype) for p in probas]
-
-
-def cross_val_proba(
-    estimator,
-    documents: Sequence[Document],
-    n_splits: int = DEFAULT_FOLDS,
-    groups: Sequence[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    sample_weight: Sequence[float] | None = None,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """As :func:`cross_val_predict`, the label probabilities (LABELS order) of
-    each document, and the fold each document was predicted in."""
-    from sklearn.base import clone
-    from sklearn.model_selection import GroupKFold
-
-    documents = list(documents)
-    groups = list(groups) if groups is not None else document_groups(documents)
-    n_splits = min(n_splits, len(set(groups)))
-    if n_splits < 2:
-        raise UsageError("cross-validation needs labelled pages from at least two sites (or files)")
-    probas: list[np.ndarray | None] = [None] * len(documents)
-    fold_of = np.zeros(len(documents), dtype=np.int64)
-    splitter = GroupKFold(n_splits=n_splits)
-    for fold, (train, test) in enumerate(splitter.split(documents, groups=groups)):
-        logger.info("fold %d/%d: %d training pages, %d test pages", fold + 1, n_splits, len(train), len(test))
-        weight = None if sample_weight is None else [sample_weight[i] for i in train]
-        model = clone(estimator).fit([documents[i] for i in train], groups=[groups[i] for i in train], sample_weight=weight)
-        for i, proba in zip(test, model.predict_proba([documents[i] for i in test])):
-            probas[i] = proba
-        fold_of[test] = fold
-        if progress is not None:
-            progress(fold + 1, n_splits)
-    return probas, fold_of  # type: ignore[return-value]
-
-
-def evaluate(model, documents: Sequence[Document]) -> Report:
-    """Score a fitted model on labelled documents."""
-    documents = list(documents)
-    return Report.from_documents(documents, model.predict(documents))
+def f1_of_counts(true_positives, true_count, predicted_count):
+    """F1 from counts: ``2 tp / (true + predicted)``, 0 where both are 0
+    (elementwise for arrays)."""
+    return _ratio(2 * np.asarray(true_positives), np.asarray(true_count) + np.asarray(predicted_count))

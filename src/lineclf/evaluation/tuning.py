@@ -24,7 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .labels import CONTENT_LABELS, LABELS, PARTIAL_LABELS
+from ..labels import CONTENT_LABELS, LABELS, PARTIAL_LABELS
+from .metrics import f1_of_counts
 
 #: The offsets tried for each label (log-probability units).
 BIAS_GRID = np.arange(-1.5, 4.01, 0.25)
@@ -71,7 +72,6 @@ def nested_label_bias(
     """Each document's labels under offsets tuned on the other folds'
     documents, and the offsets of each fold (in fold order)."""
     folds = np.asarray(folds)
-    names = np.asarray(LABELS)
     predicted: list[np.ndarray | None] = [None] * len(probas)
     per_fold = []
     for fold in np.unique(folds):
@@ -84,7 +84,7 @@ def nested_label_bias(
         )
         per_fold.append(bias)
         for i in np.flatnonzero(folds == fold):
-            predicted[i] = names[biased_argmax(probas[i], bias)] if len(probas[i]) else np.array([], dtype=names.dtype)
+            predicted[i] = _LABEL_ARRAY[biased_argmax(probas[i], bias)] if len(probas[i]) else _LABEL_ARRAY[:0]
     return predicted, per_fold  # type: ignore[return-value]
 
 
@@ -106,6 +106,7 @@ def biased_argmax(proba: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return (np.log(np.clip(proba, _FLOOR, 1.0)) + bias).argmax(axis=1)
 
 
+_LABEL_ARRAY = np.asarray(LABELS)
 # per label index: whether it is a content label
 _IS_CONTENT = np.array([label in CONTENT_LABELS for label in LABELS])
 
@@ -145,14 +146,13 @@ class _Scorer:
 def _content_f1(is_content: np.ndarray, predicted: np.ndarray) -> float:
     """F1 of content lines (truth: a boolean per line) given predicted label indices."""
     predicted_content = _IS_CONTENT[predicted]
-    denominator = int(is_content.sum() + predicted_content.sum())
-    return 2 * int((is_content & predicted_content).sum()) / denominator if denominator else 0.0
+    return float(f1_of_counts((is_content & predicted_content).sum(), is_content.sum(), predicted_content.sum()))
 
 
 def _macro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
     n = len(LABELS)
     confusion = np.bincount(y * n + predicted, minlength=n * n).reshape(n, n)
     # as metrics.Report.macro_f1: over the labels that occur in truth or prediction
-    counted = confusion.sum(axis=0) + confusion.sum(axis=1)
-    f1 = 2 * np.diag(confusion) / np.maximum(counted, 1)
-    return float(f1[counted > 0].mean())
+    true_count, predicted_count = confusion.sum(axis=1), confusion.sum(axis=0)
+    f1 = f1_of_counts(np.diag(confusion), true_count, predicted_count)
+    return float(f1[(true_count + predicted_count) > 0].mean())

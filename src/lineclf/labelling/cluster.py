@@ -4,7 +4,7 @@ Two ways:
 
 - ``lineclf predict ... --dask-scheduler tcp://host:8786`` (or
   ``predict_files(..., scheduler=address)``): pages are read here, labelled in
-  chunks on the cluster's workers, and written here in input order, exactly
+  tasks on the cluster's workers, and written here in input order, exactly
   as one process would write them. The model is sent to each worker once.
 - :func:`label_bag` maps the model over a ``dask.bag`` of pages (Documents,
   JSON Lines records as dicts, or page texts) that you build yourself, for
@@ -12,9 +12,9 @@ Two ways:
   files must be where the workers can read them), giving a bag of formatted
   outputs, one string per page, in the bag's order::
 
-      import lineclf.dask
-      pages = lineclf.dask.read_bag(["crawl/a.wet.gz", "crawl/b.wet.gz"])
-      lineclf.dask.label_bag(pages, output_format="text").to_textfiles("clean/*.jsonl")
+      from lineclf.labelling import cluster
+      pages = cluster.read_bag(["crawl/a.wet.gz", "crawl/b.wet.gz"])
+      cluster.label_bag(pages, output_format="text").to_textfiles("clean/*.jsonl")
 """
 
 from __future__ import annotations
@@ -25,22 +25,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .batch import SiteCounts
-from .document import Document
-from .errors import LineclfError, UsageError
-from .io import split_lines
-from .model import LineClassifier, load_model
-from .parallel import CHUNKS_PER_WORKER, Runner
-from .sources import (
-    DEFAULT_ID_FIELD,
-    DEFAULT_TEXT_FIELD,
-    PageError,
-    RecordSettings,
-    detect_source,
-    expand_sources,
-    read_source,
-    record_page,
-)
+from ..document import Document
+from ..errors import LineclfError, UsageError
+from ..features import SiteCounts
+from ..io import PageError, RecordSettings, detect_source, expand_sources, page_document, read_source, record_page
+from ..io.readers import Decoded
+from ..io.sources import DEFAULT_ID_FIELD, DEFAULT_TEXT_FIELD
+from ..model import LineClassifier, load_model
+from .runners import TASKS_PER_WORKER, Runner
+from .tasks import label_task, split_tasks
 
 #: How long to wait for the scheduler to answer before giving up.
 CONNECT_TIMEOUT_SECONDS = 30
@@ -58,8 +51,8 @@ def _require_dask():
 
 
 class DaskRunner(Runner):
-    """Labels chunks on a Dask cluster: the model is scattered to every worker
-    once, and each chunk is one task."""
+    """Labels tasks on a Dask cluster: the model is scattered to every worker
+    once, and each task is one Dask task."""
 
     def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None, scheduler):
         super().__init__(model, output_format, keep)
@@ -76,20 +69,18 @@ class DaskRunner(Runner):
             self._client = scheduler
         try:
             threads = sum(self._client.nthreads().values())
-            self.window = CHUNKS_PER_WORKER * max(1, threads)
+            self.window = TASKS_PER_WORKER * max(1, threads)
             self._model = self._client.scatter(model, broadcast=True, hash=False)
         except BaseException:
             self.close(True)
             raise
 
     def submit(self, documents: list[Document], site_counts: SiteCounts | None):
-        from .predicting import label_chunk
-
         return self._client.submit(
-            label_chunk, self._model, documents, self.output_format, self.keep, site_counts, pure=False
+            label_task, self._model, documents, self.output_format, self.keep, site_counts, pure=False
         )
 
-    def chunk_counts(self, documents: list[Document]) -> SiteCounts | None:
+    def task_counts(self, documents: list[Document]) -> SiteCounts | None:
         return None if self.site_counts is None else self.site_counts.restricted_to(documents)
 
     def close(self, failed: bool) -> None:
@@ -150,14 +141,14 @@ def label_bag(
 
     With ``count_sites`` (and a model with ``site_repetition``), the lines of
     each site are first counted over the whole bag, a map-reduce of
-    :class:`~lineclf.batch.SiteCounts` (so the bag is read twice unless it is
-    persisted); else each partition's chunks count their own pages.
+    :class:`~lineclf.features.SiteCounts` (so the bag is read twice unless it is
+    persisted); else each partition's tasks count their own pages.
 
     Pages are :class:`Document` (e.g. from :func:`read_bag`), JSON Lines
     records (dicts with the page text in ``text_field``), or page texts
     (str, read as dumps). ``model`` is loaded here (a file, or None for the
     shipped model) and sent to each worker once. ``output_format`` None gives
-    tsv for dumps and jsonl for records, as in :func:`lineclf.predicting.page_format`.
+    tsv for dumps and jsonl for records, as in :func:`lineclf.labelling.formats.page_format`.
     """
     _require_dask()
     import uuid
@@ -187,12 +178,10 @@ def _merge_counts(parts: Iterable[SiteCounts]) -> SiteCounts:
 def _label_partition(
     items: Iterable[Any], model: LineClassifier, output_format, keep, settings: RecordSettings, site_counts=None
 ) -> list[str]:
-    from .predicting import chunked, label_chunk
-
     documents = (_as_document(item, n, settings) for n, item in enumerate(items, start=1))
     texts = []
-    for chunk in chunked(documents):
-        for result in label_chunk(model, chunk, output_format, keep, site_counts):
+    for task in split_tasks(documents):
+        for result in label_task(model, task, output_format, keep, site_counts):
             if result.error is not None:
                 raise result.error
             texts.append(result.text)
@@ -203,6 +192,5 @@ def _as_document(item: Any, number: int, settings: RecordSettings) -> Document:
     if isinstance(item, Document):
         return item
     if isinstance(item, str):
-        lines, ends = split_lines(item)
-        return Document(name=f"page {number}", lines=tuple(lines), line_ends=tuple(ends))
+        return page_document(f"page {number}", Decoded(item))
     return record_page(item, f"record {number}", settings, number=number)

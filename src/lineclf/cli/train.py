@@ -1,0 +1,99 @@
+"""`lineclf train`: train a model on labelled pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import DebugOption, ManifestOption, OnError, OnErrorOption, VerboseOption, _command, _report_skipped, _skip_messages, app
+from .progress import _fold_progress
+
+
+@app.command()
+@_command
+def train(
+    data: Annotated[list[Path], typer.Argument(help="Labelled .tsv files or directories of them.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Where to write the trained model (.joblib, or .skops with skops installed).")],
+    groups: ManifestOption = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds to report (0: skip).", min=0)] = 5,
+    report_json: Annotated[Optional[Path], typer.Option("--json", help="Also write the cross-validated scores as JSON.")] = None,
+    data_weight: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--data-weight",
+            metavar="DATA=WEIGHT",
+            help="How much each line of one DATA argument (its folder or file name) counts in training; default 1. Repeatable.",
+        ),
+    ] = None,
+    tune_label_bias: Annotated[
+        bool,
+        typer.Option(
+            "--tune-label-bias",
+            help="Tune per-label decision offsets on the cross-validated probabilities and save them with the model "
+            "(scores are then those of offsets tuned on the other folds).",
+        ),
+    ] = False,
+    bias_labels: Annotated[
+        Optional[str],
+        typer.Option(
+            "--bias-labels",
+            metavar="LABEL,...",
+            help="With --tune-label-bias: tune only these labels' offsets (comma-separated; the others stay 0).",
+        ),
+    ] = None,
+    on_error: OnErrorOption = OnError.stop,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Train a model on labelled pages, report cross-validated scores, save it.
+
+    Scores come from cross-validation with folds grouped by site (with --groups)
+    or by file, reported for all pages and for each DATA argument on its own.
+    With --on-error skip, bad labelled files are left out and listed at the
+    end; the model is still written, and the exit status is 1.
+    """
+    run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, on_error)
+
+
+def run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, on_error) -> None:
+    """The work of `lineclf train`: see :func:`train`."""
+    from ..io import check_output_path
+    from ..training import parse_bias_labels, train_model
+
+    if report_json is not None:
+        check_output_path(report_json)
+    with _fold_progress(folds) as progress:
+        result = train_model(
+            data,
+            model,
+            manifests=groups or [],
+            folds=folds,
+            progress=progress,
+            on_error=on_error.value,
+            data_weights=_data_weights(data_weight or []),
+            tune_label_bias=tune_label_bias,
+            bias_labels=None if bias_labels is None else parse_bias_labels(bias_labels),
+        )
+    skipped = _skip_messages(result.skipped)
+    tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""
+    for title, report in result.reports.items():
+        heading = f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}{tuned}): {title}"
+        typer.echo(report.to_text(heading) + "\n", err=True)
+    if result.label_bias is not None:
+        offsets = "  ".join(f"{label} {value:+.2f}" for label, value in result.label_bias.items())
+        typer.echo(f"label bias (log-probability offsets) tuned on all folds: {offsets}", err=True)
+    if report_json is not None:
+        from ..training import write_json
+
+        write_json(report_json, {title: r.to_dict() for title, r in result.reports.items()})
+    typer.echo(f"lineclf: model written to {model}", err=True)
+    _report_skipped(skipped, len(skipped) + result.pages)
+
+
+def _data_weights(items: list[str]) -> dict[str, float]:
+    """``DATA=WEIGHT`` options as a mapping."""
+    from ..training import parse_data_weight
+
+    return dict(map(parse_data_weight, items))

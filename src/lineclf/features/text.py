@@ -1,0 +1,255 @@
+"""The text engine under the line features: a batch's lines joined into one
+text, its characters classified through lookup tables, and its patterns and
+cue lists run as single regular-expression passes.
+
+Nothing here loops over characters in Python: character statistics are
+numpy arrays over the batch's code points, summed per line with
+``np.add.reduceat``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from itertools import repeat
+
+import numpy as np
+
+#: Cue lists shipped as package data (resources/cues/<name>.txt).
+CUE_LISTS = ("chrome", "caption", "section")
+# stoplists shipped as resources/cues/stop-<language>.txt
+STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
+
+# Character classes, as bit flags in a lookup table over the Basic Multilingual Plane.
+_LETTER, _UPPER, _LOWER, _DIGIT, _SPACE, _PUNCT, _SYMBOL = (1 << k for k in range(7))
+_TERMINAL = ".!?…"
+_QUOTES = "\"'“”„«»‘’‚‹›"
+_SEPARATORS = "|•·›»/>\\–—"
+
+# Patterns run over a whole document joined by newlines: their spaces must not
+# match a newline, or a match would span two lines.
+_SP = r"[^\S\n]"
+_DATE = re.compile(
+    (
+        r"\b\d{1,2}\._?\d{1,2}\._?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+        r"|\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
+        r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\.?_+\d{1,4}\b"
+        r"|\b\d{1,2}\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b"
+    ).replace("_", _SP),
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"\w+|\n")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
+# What every line with a date, time or web address holds. These start with a
+# digit, '@', ':' or '.', so the regex engine skips to them at C speed, while
+# the patterns above try a match at every position; run on only the lines
+# these find, they give the same matches (see _Chars.find).
+_DATE_NEEDS = re.compile(r"\d+")
+_TIME_NEEDS = re.compile(r"\d:\d")
+_URL_NEEDS = re.compile(r"@|://|\.(?:(?<=www\.)|com|org|net|de|at|ch|uk|be|it)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _char_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        flags = 0
+        if cat[0] == "L":
+            flags |= _LETTER
+            if cat == "Lu" or cat == "Lt":
+                flags |= _UPPER
+            elif cat == "Ll":
+                flags |= _LOWER
+        elif cat[0] == "N":
+            flags |= _DIGIT
+        elif cat[0] == "Z" or ch in "\t\n\r\x0b\x0c":
+            flags |= _SPACE
+        elif cat[0] == "P":
+            flags |= _PUNCT
+        elif cat[0] == "S":
+            flags |= _SYMBOL
+        table[cp] = flags
+    return table
+
+
+def _codes(chars: str) -> np.ndarray:
+    return np.array([ord(c) for c in chars], dtype=np.uint32)
+
+
+# Characters that punctuation features count, as bit flags in a second lookup
+# table (all in the Basic Multilingual Plane): one lookup instead of a pass
+# over the text per character looked for.
+_MARKED = {".!?": 1 << 0, _SEPARATORS: 1 << 1, _QUOTES: 1 << 2, "()[]": 1 << 3, "©@#+*": 1 << 4}
+_SENTENCE_END, _SEPARATOR, _QUOTE, _PAREN, _SPECIAL = _MARKED.values()
+
+
+@lru_cache(maxsize=1)
+def _mark_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for chars, bit in _MARKED.items():
+        table[_codes(chars)] |= bit
+    return table
+
+
+@lru_cache(maxsize=None)
+def load_cues(name: str) -> tuple[str, ...]:
+    """The cue phrases of one shipped list (lower-case, comments removed)."""
+    text = resources.files("lineclf").joinpath("resources", "cues", f"{name}.txt").read_text("utf-8")
+    cues = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+    return tuple(sorted({cue for cue in cues if cue}))
+
+
+@lru_cache(maxsize=None)
+def _cue_pattern(*names: str) -> re.Pattern:
+    """One pattern for the cues of all ``names`` (longest first, whole words)."""
+    cues = {cue for name in names for cue in load_cues(name)}
+    return re.compile(r"(?<!\w)" + _trie_regex(sorted(cues)) + r"(?!\w)", re.IGNORECASE)
+
+
+def _trie_regex(phrases: Sequence[str]) -> str:
+    """A regex matching exactly ``phrases``, written as a prefix tree: Python's
+    ``re`` tries the alternatives of a flat list one by one at every position,
+    while a tree fails at the first character that no phrase continues with.
+    A space in a phrase matches any run of spaces."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+
+    def render(node: dict) -> str:
+        ends = "" in node
+        branches = [(_SP + "+" if char == " " else re.escape(char)) + render(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        if len(branches) == 1 and not ends:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if ends else "")
+
+    return render(trie) or "(?!)"
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """Units joined by newlines, as code points, with line offsets."""
+
+    units: Sequence[str]
+    text: str
+    codes: np.ndarray
+    flags: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, units: Sequence[str]) -> "_Chars":
+        text = "\n".join(units)
+        # lines are told apart by the newlines that join them (see token_stoplists)
+        if text.count("\n") != max(len(units) - 1, 0):
+            raise ValueError("a line holds a line break ('\\n'): split the text into lines first (io.split_lines)")
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        flags = np.where(codes < 0x10000, _char_table()[np.minimum(codes, 0xFFFF)], _SYMBOL).astype(np.uint8)
+        lengths = _lengths(units)
+        starts = _line_starts(lengths)
+        if len(starts) > 1:
+            flags[starts[1:] - 1] = 0  # the joining newlines belong to no line
+        return cls(units, text, codes, flags, starts, lengths)
+
+    @cached_property
+    def marks(self) -> np.ndarray:
+        """Each character's bits of _MARKED."""
+        return np.where(self.codes < 0x10000, _mark_table()[np.minimum(self.codes, 0xFFFF)], 0).astype(np.uint8)
+
+    @cached_property
+    def visible(self) -> np.ndarray:
+        """Characters that are neither whitespace nor the joining newlines."""
+        return (self.flags > 0) & ((self.flags & _SPACE) == 0)
+
+    @cached_property
+    def word_starts(self) -> np.ndarray:
+        """Visible characters that follow whitespace or start a line."""
+        return self.visible & np.concatenate(([True], ~self.visible[:-1]))
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        """Whitespace-separated words per line."""
+        return self.per_line(self.word_starts)
+
+    def per_line(self, values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values.astype(np.int64), self.starts)
+
+    def line_of(self, positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, positions, side="right") - 1
+
+    @cached_property
+    def token_stoplists(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every maximal run of word characters (lower-cased): its line, and
+        the stoplists it is in (bit k: STOPWORD_LANGUAGES[k])."""
+        # one C-level pass; the joining newlines come along as tokens to count lines
+        found = _TOKEN.findall(self.text.lower())
+        bits = np.fromiter(map(_stopword_bits().get, found, repeat(0)), dtype=np.uint8, count=len(found))
+        is_newline = bits == _NEWLINE_TOKEN
+        return np.cumsum(is_newline)[~is_newline], bits[~is_newline]
+
+    def lines_with(self, pattern: re.Pattern) -> np.ndarray:
+        """The lines where ``pattern`` matches."""
+        return np.unique(self.line_of(_match_starts(pattern, self.text)))
+
+    def find(self, pattern: re.Pattern, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The line and the length of every match of ``pattern``.
+
+        ``within``: lines that include every line where ``pattern`` matches
+        (found by a cheaper pattern, :meth:`lines_with`). ``pattern`` then
+        reads only those lines, joined by newlines, and finds the same
+        matches: none spans a newline, and the newline before and after a line
+        looks to ``\\b`` and lookarounds just like the start and end of the text.
+        """
+        if within is None:
+            return self._find_in(self.text, self.starts, pattern, None)
+        units = [self.units[i] for i in within]
+        return self._find_in("\n".join(units), _line_starts(_lengths(units)), pattern, within)
+
+    @staticmethod
+    def _find_in(text: str, starts: np.ndarray, pattern: re.Pattern, lines: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        spans = np.array([m.span() for m in pattern.finditer(text)], dtype=np.int64).reshape(-1, 2)
+        line = np.searchsorted(starts, spans[:, 0], side="right") - 1
+        return (line if lines is None else lines[line]), spans[:, 1] - spans[:, 0]
+
+    def count_matches(self, pattern: re.Pattern, within: np.ndarray | None = None) -> np.ndarray:
+        line, _ = self.find(pattern, within)
+        return np.bincount(line, minlength=len(self.starts)).astype(float)
+
+
+def _lengths(units: Sequence[str]) -> np.ndarray:
+    return np.fromiter((len(u) for u in units), dtype=np.int64, count=len(units))
+
+
+def _line_starts(lengths: np.ndarray) -> np.ndarray:
+    """Where each line starts in its lines joined by newlines."""
+    return np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)
+
+
+def _match_starts(pattern: re.Pattern, text: str) -> np.ndarray:
+    return np.fromiter((m.start() for m in pattern.finditer(text)), dtype=np.int64)
+
+
+# marks the joining newlines among the tokens (no stoplist bit is this high)
+_NEWLINE_TOKEN = 1 << 7
+
+
+@lru_cache(maxsize=1)
+def _stopword_bits() -> dict[str, int]:
+    """Each stopword's stoplists as bits (bit k: STOPWORD_LANGUAGES[k])."""
+    bits: dict[str, int] = {"\n": _NEWLINE_TOKEN}
+    for k, lang in enumerate(STOPWORD_LANGUAGES):
+        for word in load_cues(f"stop-{lang}"):
+            bits[word] = bits.get(word, 0) | (1 << k)
+    return bits
+

@@ -1,0 +1,162 @@
+"""The two passes of the line classifier as public building blocks.
+
+A batch of pages is labelled in stages: its layout features (the page's own
+feature families with context, then repetition across the batch), its
+hashed words, the first pass (a linear model's probabilities) and the second
+pass (gradient-boosted trees over the layout features and the first pass's
+probabilities of each line, its neighbours and its page). The classifier
+chains these; each is here on its own so that a stage can be timed or
+inspected by itself (``scripts/speed.py``), with the same results.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from ..document import Document
+from ..features import SITE_FEATURE_NAMES, SiteCounts, densest_run, run_position, shift, site_features
+from ..labels import LABELS
+from .linear import linear_proba
+from .trees import tree_proba
+
+#: Neighbour offsets whose first-pass probabilities the second pass sees.
+SECOND_PASS_CONTEXT = (-3, -2, -1, 1, 2, 3)
+
+
+def unit_offsets(documents: Sequence[Document]) -> np.ndarray:
+    """Where each document's lines start (and the last ends) in the rows of a batch."""
+    sizes = np.array([doc.n_units for doc in documents], dtype=np.int64)
+    return np.concatenate(([0], np.cumsum(sizes)))
+
+
+def vectorizer(hash_features: int) -> HashingVectorizer:
+    """The word n-gram hashing of the first pass."""
+    return HashingVectorizer(
+        n_features=hash_features,
+        ngram_range=(1, 2),
+        alternate_sign=False,
+        lowercase=True,
+        norm="l2",
+    )
+
+
+def hashed_text(documents: Sequence[Document], hash_features: int) -> sparse.csr_matrix:
+    """Each line's hashed word n-grams (a row per line of the batch)."""
+    texts = [text for doc in documents for text in doc.units]
+    # HashingVectorizer cannot transform an empty list
+    return vectorizer(hash_features).transform(texts) if texts else sparse.csr_matrix((0, hash_features))
+
+
+def site_columns(documents: Sequence[Document], site_counts: SiteCounts | None = None) -> np.ndarray:
+    """Repetition across the batch (``site_counts``, default: of ``documents``)."""
+    counts = site_counts if site_counts is not None else SiteCounts.of(documents)
+    site = [site_features(doc, counts.pages_of(doc), counts.line_counts(doc))[0] for doc in documents]
+    return np.vstack(site) if site else np.zeros((0, len(SITE_FEATURE_NAMES)))
+
+
+def linear_input(scaler, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The first pass's input as scikit-learn takes it: hashed text beside scaled layout features."""
+    return sparse.hstack([T, sparse.csr_matrix(scaler.transform(X))], format="csr")
+
+
+def first_pass_proba(linear_model, scaler, X: np.ndarray, T: sparse.csr_matrix) -> np.ndarray:
+    """The linear model's probabilities (LABELS order): what
+    ``proba_in_label_order(linear_model, linear_input(scaler, X, T))`` gives,
+    without stacking the hashed text and the scaled features (see :mod:`.linear`)."""
+    return in_label_order(linear_model, linear_proba(linear_model, scaler, T, X))
+
+
+def second_pass_proba(
+    tree_model, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray, n_site_columns: int
+) -> np.ndarray:
+    """The trees' probabilities (LABELS order) of the layout features ``X``
+    (whose last ``n_site_columns`` are the site columns) and the revision
+    features of the first pass's probabilities ``first`` (None: the trees
+    see the layout alone): what ``proba_in_label_order`` of the stacked
+    matrix gives, walked faster (see :mod:`.trees`)."""
+    revision = np.zeros((len(X), 0)) if first is None else revision_features(first, offsets)
+    # the page features are float32 values; the site shares, like the
+    # first pass's probabilities, are not (trees.tree_proba takes them apart)
+    exact = X.shape[1] - n_site_columns
+    wide = np.hstack([X[:, exact:], revision])
+    return in_label_order(tree_model, tree_proba(tree_model, X[:, :exact], wide))
+
+
+def shift_priors(proba: np.ndarray, label_bias: Sequence[float] | None) -> np.ndarray:
+    """``proba`` (rows in LABELS order) times ``exp(label_bias)``, each row
+    renormalised to sum to 1: the same as adding ``label_bias`` to the log
+    probabilities. ``None`` returns ``proba`` itself."""
+    if label_bias is None:
+        return proba
+    bias = check_label_bias(label_bias)
+    shifted = proba * np.exp(bias - bias.max())
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def check_label_bias(label_bias: Sequence[float] | None) -> np.ndarray | None:
+    """``label_bias`` as an array, or a ValueError when it is not one finite number per label."""
+    if label_bias is None:
+        return None
+    bias = np.asarray(label_bias, dtype=float)
+    if bias.shape != (len(LABELS),) or not np.isfinite(bias).all():
+        raise ValueError(f"label_bias must be {len(LABELS)} finite numbers, one per label in LABELS order")
+    return bias
+
+
+def split_rows(proba: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """A batch's rows, per document."""
+    return [proba[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def fit_quietly(model, X, y, weight):
+    """``model.fit`` with sample weights, without convergence warnings."""
+    with warnings.catch_warnings():
+        # The first pass stops after a fixed number of epochs on purpose (speed);
+        # the second pass learns how far to trust its probabilities.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, sample_weight=weight)
+
+
+def proba_in_label_order(model, X) -> np.ndarray:
+    """Probabilities in LABELS order, whatever labels the model saw in training."""
+    return in_label_order(model, model.predict_proba(X))
+
+
+def in_label_order(model, proba: np.ndarray) -> np.ndarray:
+    """A model's probabilities (a column per label it saw in training) in LABELS order."""
+    out = np.zeros((proba.shape[0], len(LABELS)))
+    out[:, model.classes_] = proba
+    return out
+
+
+def revision_features(proba: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """What the second pass sees of the first: the line's and its neighbours'
+    probabilities, the page's label mix, each probability relative to the
+    page's highest for that label (a page has one main headline), and where
+    the line lies relative to the page's most body-like run of lines."""
+    body = LABELS.index("body")
+    width = len(LABELS) * (3 + len(SECOND_PASS_CONTEXT)) + 3
+    blocks = [np.zeros((0, width))]
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        part = proba[a:b]
+        if len(part) == 0:
+            continue
+        start, end = densest_run(part[:, body] > 0.5, part[:, body])
+        blocks.append(
+            np.hstack(
+                [part]
+                + [shift(part, k) for k in SECOND_PASS_CONTEXT]
+                + [
+                    np.broadcast_to(part.mean(axis=0), part.shape),
+                    part / np.maximum(part.max(axis=0), 1e-9),
+                    run_position(len(part), start, end),
+                ]
+            )
+        )
+    return np.vstack(blocks)
