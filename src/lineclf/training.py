@@ -14,6 +14,7 @@ from sklearn.base import clone
 from .document import document_groups
 from .errors import DataFormatError, LineclfError, UsageError
 from .evaluation import Report, cross_val_proba, most_probable_labels
+from .evaluation.tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
 from .io import atomic_writer, check_output_path, read_labelled_corpus
 from .labels import LABELS
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
@@ -139,8 +140,6 @@ def train_model(
 def check_bias_labels(bias_labels: Sequence[str]) -> list[str]:
     """The labels of ``--bias-labels`` as a list, or a UsageError naming the
     bad one (unknown, or only chrome's offset, which stays 0)."""
-    from .evaluation.tuning import tuned_label_indices
-
     try:
         tuned_label_indices(bias_labels)
     except ValueError as error:
@@ -160,8 +159,6 @@ def _tune_bias(
     what was tuned: the offsets of all folds together (the model's), those of
     each fold, and the scores without offsets. Every page takes part in the
     tuning, the partially labelled ones too (scored by content F1)."""
-    from .evaluation.tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
-
     source_of = [name for name, docs in sources.items() for _ in docs]
     full = [i for i, doc in enumerate(documents) if _fully_labelled(doc)]
     if not full:

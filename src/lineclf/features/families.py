@@ -153,8 +153,9 @@ def punctuation_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     first = np.minimum.reduceat(np.where(visible, positions, len(f)), chars.starts)
     last = np.maximum.reduceat(np.where(visible, positions, -1), chars.starts)
     # A line without a visible character (only a zero-width space, say) takes
-    # its document's last character as its first and its first as its last,
-    # as it always has: a document alone clamped the positions to its text.
+    # its document's last character as its first and its first as its last:
+    # positions stay inside the document, so a page's rows do not depend on
+    # the pages batched with it.
     first_at = np.where(first < len(f), first, batch.last_char)
     last_at = np.where(last >= 0, last, batch.first_char)
     first_cp, last_cp = chars.codes[first_at], chars.codes[last_at]

@@ -90,8 +90,9 @@ def _stacked_features(documents: Sequence[Document], context: Sequence[int]) -> 
     values, names = _batch_line_features(batch)
     stacked = with_context(values, names, context, batch.doc)[0]
     if any(doc.n_units == 0 for doc in batch.documents):
-        # as stacking each document's rows did: an empty document's (float64)
-        # rows made all float64, which matters only without context (float32)
+        # an empty document's rows are float64, and a batch's rows must be
+        # each document's rows stacked (which matters only without context,
+        # where the others are float32)
         stacked = stacked.astype(np.float64, copy=False)
     return stacked
 

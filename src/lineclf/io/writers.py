@@ -163,9 +163,9 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     # One try from the file's creation to its renaming, so that an interrupt
     # between any two steps is caught. The file and its file object come from
     # one call (exclusive creation, 0o666 less the umask): an interrupt before
-    # the handle is kept drops that object, which closes the descriptor itself
-    # (a descriptor opened first and then wrapped with os.fdopen was closed
-    # twice there: the second close's EBADF hid the interrupt and the file).
+    # the handle is kept drops that object, which closes the descriptor itself,
+    # once (a descriptor wrapped in a second step could be closed twice, and
+    # the second close's EBADF would hide the interrupt).
     try:
         handle = open(temp, "xb")
         with handle:

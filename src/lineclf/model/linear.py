@@ -3,7 +3,7 @@
 The first pass is an ``SGDClassifier`` (log loss) over each line's hashed
 text beside its scaled layout features. Its ``predict_proba`` wants both as
 one sparse matrix, and scaling, turning the dense block sparse and stacking
-took several times as long as the product itself. :func:`linear_proba`
+cost several times what the product itself costs. :func:`linear_proba`
 computes the same decision function block by block, the sparse text block
 and the dense layout block each times its own weights, and then the
 probabilities as scikit-learn does for that loss (one-vs-rest sigmoids,

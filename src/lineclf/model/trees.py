@@ -6,12 +6,12 @@ over float64 rows, with a NaN test at every node. :func:`tree_proba` copies the
 trees once per model into scikit-learn's plain decision-tree structure
 (``sklearn.tree._tree.Tree``) and walks all of them in one C loop, the one
 ``GradientBoostingClassifier`` predicts with
-(``sklearn.ensemble._gradient_boosting.predict_stages``), over float32 rows:
-on gn1 (one core, 2,000 lines a call) 1.2 s instead of 3.7 s.
+(``sklearn.ensemble._gradient_boosting.predict_stages``), over float32 rows,
+about three times as fast.
 
 That loop compares a float32 feature with a float64 threshold, which is exact
 for the layout features (they are float32 values, see
-``features.line_features``), but not for the first pass's float64
+``lineclf.features.line_features``), but not for the first pass's float64
 probabilities. Those are replaced by their bin under the model's own binning
 (value <= threshold[b] exactly when bin(value) <= b), the comparison the
 boosted trees themselves make on binned data; the nodes on those columns then
@@ -20,7 +20,7 @@ starting values, so the raw scores, and the probabilities, are bit for bit
 those of ``predict_proba``.
 
 Both are scikit-learn internals of the 1.9 series, which the model files are
-tied to anyway (``model.load_bundle``). Inputs the copy cannot take exactly
+tied to anyway (``lineclf.model.load_bundle``). Inputs the copy cannot take exactly
 (missing values, layout values that are not float32, categorical splits) go to
 the estimator's own ``predict_proba``; tests check both give the same.
 """
@@ -37,7 +37,7 @@ from sklearn.tree._tree import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED, Tree
 
 #: Rows walked per call of the C loop: beyond a few thousand rows of a few
 #: hundred float32 features, the rows no longer stay in the CPU's cache while
-#: the loop walks them once per tree (on gn1, 1,000 to 4,000 rows are equally fast).
+#: the loop walks them once per tree (a few thousand rows are equally fast).
 ROWS_PER_CALL = 4_096
 
 
