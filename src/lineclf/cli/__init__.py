@@ -8,7 +8,10 @@ commands so that `--help` stays instant.
 
 from __future__ import annotations
 
-from . import evaluate, predict, train  # noqa: F401 -- each registers its command
+# each registers its command; `lineclf --help` lists them in this order
+from . import train  # noqa: F401, I001
+from . import evaluate  # noqa: F401
+from . import predict  # noqa: F401
 from .app import app
 from .progress import progress_text
 
