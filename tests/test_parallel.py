@@ -335,7 +335,7 @@ def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     before = warnings.showwarning
-    with progress._page_progress(show=True) as display:
+    with progress.page_progress(show=True) as display:
         display.advance(120)
         display.say("lineclf: skipped: pages.jsonl:3: not valid JSON")
         display.advance(80)
@@ -343,6 +343,6 @@ def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
     shown = terminal.getvalue()
     assert "lineclf: skipped: pages.jsonl:3: not valid JSON\n" in shown
     # not shown unless asked (stdout is the terminal) or stderr is a terminal
-    with progress._page_progress(show=False) as display:
+    with progress.page_progress(show=False) as display:
         display.advance(1)
     assert terminal.getvalue() == shown

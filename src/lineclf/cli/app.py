@@ -90,18 +90,18 @@ def _on_sigterm(signum, frame):
 
 
 
-def _say(line: str) -> None:
+def say_line(line: str) -> None:
     """Write one message line to stderr."""
     typer.echo(line, err=True)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None, say=_say):
+def show_warning(message, category, filename, lineno, file=None, line=None, say=say_line):
     # one line, as errors are (a library's warning may span several); the
     # source location means nothing to a user
     say(f"lineclf: warning: {' '.join(str(message).split())}")
 
 
-def _command(func):
+def handle_errors(func):
     """Run a command body, turning errors into one line on stderr and a
     non-zero exit (a traceback only with --debug), and warnings into one line."""
 
@@ -114,7 +114,7 @@ def _command(func):
             stream=sys.stderr,
         )
         with warnings.catch_warnings(), _sigterm_as_interrupt():
-            warnings.showwarning = _show_warning
+            warnings.showwarning = show_warning
             try:
                 return func(*args, **kwargs)
             except (typer.Exit, typer.Abort, TyperException):  # typer's own exits and usage errors
@@ -157,7 +157,7 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _write_stdout(text: str) -> None:
+def write_stdout(text: str) -> None:
     """Write one page's output and flush it, so that what reached stdout is
     always whole pages and a write error is seen here, naming stdout."""
     out = getattr(sys.stdout, "buffer", sys.stdout)
@@ -181,14 +181,14 @@ def _detach_stdout() -> None:
         os.close(devnull)
 
 
-def _report_skipped(skipped: list[str], total: int, what: str = "file(s)") -> None:
+def report_skipped(skipped: list[str], total: int, what: str = "file(s)") -> None:
     """After a batch with --on-error skip: name the skipped files (or pages) and fail."""
     if skipped:
         typer.echo(f"lineclf: error: skipped {len(skipped)} of {total} {what} that could not be read: {', '.join(skipped)}", err=True)
         raise typer.Exit(1)
 
 
-def _skip_messages(skipped: list[tuple[str, LineclfError]], say=_say) -> list[str]:
+def skip_messages(skipped: list[tuple[str, LineclfError]], say=say_line) -> list[str]:
     """Print one 'skipped' line per skipped file, saying why; return their names."""
     for _, exc in skipped:
         say(f"lineclf: skipped: {exc}")

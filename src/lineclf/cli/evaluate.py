@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import DataFormatError
-from .app import DebugOption, ModelOption, OnError, OnErrorOption, VerboseOption, _command, _report_skipped, _skip_messages, app
+from .app import DebugOption, ModelOption, OnError, OnErrorOption, VerboseOption, app, handle_errors, report_skipped, skip_messages
 
 
 @app.command()
-@_command
+@handle_errors
 def evaluate(
     data: Annotated[list[Path], typer.Argument(help="Labelled .tsv files or directories of them.")],
     model: ModelOption = None,
@@ -41,11 +41,11 @@ def run_evaluate(data, model, report_json, on_error) -> None:
     classifier = load_model(model)
     errors: list | None = [] if on_error is OnError.skip else None
     documents = read_labelled_corpus(data, skipped=errors)
-    skipped = _skip_messages(errors or [])
+    skipped = skip_messages(errors or [])
     if errors and not documents:
         raise DataFormatError(f"no labelled file could be read ({len(errors)} skipped); nothing to evaluate")
     report = evaluate_model(classifier, documents)
     typer.echo(report.to_text(), err=True)
     if report_json is not None:
         write_json(report_json, report.to_dict())
-    _report_skipped(skipped, len(skipped) + len(documents))
+    report_skipped(skipped, len(skipped) + len(documents))

@@ -15,13 +15,13 @@ from .app import (
     OnError,
     OnErrorOption,
     VerboseOption,
-    _command,
-    _report_skipped,
-    _skip_messages,
-    _write_stdout,
     app,
+    handle_errors,
+    report_skipped,
+    skip_messages,
+    write_stdout,
 )
-from .progress import _page_progress
+from .progress import page_progress
 
 
 class OutputFormat(str, Enum):
@@ -47,7 +47,7 @@ DEFAULT_TEXT_KEEP = "headline,body"
 
 
 @app.command()
-@_command
+@handle_errors
 def predict(
     inputs: Annotated[
         list[Path],
@@ -158,11 +158,11 @@ def run_predict(inputs, model, out_dir, output_format, keep, input_format, text_
     failed_inputs: set[str | None] = set()
     done = 0
     pages_of_records = False
-    with _page_progress(show=out_dir is not None or not sys.stdout.isatty()) as progress:
+    with page_progress(show=out_dir is not None or not sys.stdout.isatty()) as progress:
         for outcome in outcomes:
             pages_of_records = pages_of_records or outcome.format in RECORD_FORMATS
             if outcome.error is not None:
-                skipped += _skip_messages([(outcome.name, outcome.error)], progress.say)
+                skipped += skip_messages([(outcome.name, outcome.error)], progress.say)
                 if outcome.input_failed:
                     failed_inputs.add(outcome.source)
                 continue
@@ -173,8 +173,8 @@ def run_predict(inputs, model, out_dir, output_format, keep, input_format, text_
                     "that are not UTF-8 replaced by U+FFFD"
                 )
             if outcome.target is None:
-                _write_stdout(outcome.text)
+                write_stdout(outcome.text)
             progress.advance(outcome.lines)
     if targets is not None:
         typer.echo(f"lineclf: wrote {len(targets) - len(failed_inputs)} file(s) to {out_dir}", err=True)
-    _report_skipped(skipped, done + len(skipped), "page(s) or file(s)" if pages_of_records else "file(s)")
+    report_skipped(skipped, done + len(skipped), "page(s) or file(s)" if pages_of_records else "file(s)")

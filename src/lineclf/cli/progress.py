@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import typer
 
-from .app import _say, _show_warning
+from .app import say_line, show_warning
 
 
 @dataclass
@@ -21,11 +21,11 @@ class PageProgress:
     is on, instead of into the middle of its line)."""
 
     advance: Callable[[int], None] = lambda lines: None
-    say: Callable[[str], None] = _say
+    say: Callable[[str], None] = say_line
 
 
 @contextlib.contextmanager
-def _page_progress(show: bool):
+def page_progress(show: bool):
     """A progress display of pages and lines labelled, and their rates, on
     stderr when it is a terminal (and ``show``: not while the output itself
     goes to that terminal, which the display would garble). Yields a
@@ -55,7 +55,7 @@ def _page_progress(show: bool):
 
         say = functools.partial(display.console.print, markup=False, highlight=False, emoji=False, soft_wrap=True)
         previous = warnings.showwarning
-        warnings.showwarning = functools.partial(_show_warning, say=say)
+        warnings.showwarning = functools.partial(show_warning, say=say)
         try:
             yield PageProgress(advance, say)
         finally:
@@ -69,7 +69,7 @@ def progress_text(pages: int, lines: int, seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def _fold_progress(folds: int):
+def fold_progress(folds: int):
     """A progress bar over cross-validation folds on stderr (a line per fold
     when stderr is not a terminal)."""
     if not sys.stderr.isatty():

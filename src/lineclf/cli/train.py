@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .app import DebugOption, ManifestOption, OnError, OnErrorOption, VerboseOption, _command, _report_skipped, _skip_messages, app
-from .progress import _fold_progress
+from .app import DebugOption, ManifestOption, OnError, OnErrorOption, VerboseOption, app, handle_errors, report_skipped, skip_messages
+from .progress import fold_progress
 
 
 @app.command()
-@_command
+@handle_errors
 def train(
     data: Annotated[list[Path], typer.Argument(help="Labelled .tsv files or directories of them.")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Where to write the trained model (.joblib, or .skops with skops installed).")],
@@ -64,7 +64,7 @@ def run_train(data, model, groups, folds, report_json, data_weight, tune_label_b
 
     if report_json is not None:
         check_output_path(report_json)
-    with _fold_progress(folds) as progress:
+    with fold_progress(folds) as progress:
         result = train_model(
             data,
             model,
@@ -76,7 +76,7 @@ def run_train(data, model, groups, folds, report_json, data_weight, tune_label_b
             tune_label_bias=tune_label_bias,
             bias_labels=None if bias_labels is None else parse_bias_labels(bias_labels),
         )
-    skipped = _skip_messages(result.skipped)
+    skipped = skip_messages(result.skipped)
     tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""
     for title, report in result.reports.items():
         heading = f"cross-validated ({result.folds} folds, grouped by {result.grouped_by}{tuned}): {title}"
@@ -89,7 +89,7 @@ def run_train(data, model, groups, folds, report_json, data_weight, tune_label_b
 
         write_json(report_json, {title: r.to_dict() for title, r in result.reports.items()})
     typer.echo(f"lineclf: model written to {model}", err=True)
-    _report_skipped(skipped, len(skipped) + result.pages)
+    report_skipped(skipped, len(skipped) + result.pages)
 
 
 def _data_weights(items: list[str]) -> dict[str, float]:
