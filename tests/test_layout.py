@@ -113,3 +113,39 @@ def test_the_model_does_not_import_the_runs_above_it():
 def test_no_module_is_too_long():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text("utf-8").splitlines())) > MAX_MODULE_LINES}
     assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def test_model_files_find_the_classifier_where_they_always_have():
+    """Pickles and .skops files name a class by its module: moving the
+    classifier must not move the name written into (and read from) model files."""
+    import pickle
+
+    from lineclf.model import SKOPS_TRUSTED, LineClassifier
+
+    assert f"{LineClassifier.__module__}.{LineClassifier.__qualname__}" == "lineclf.model.LineClassifier"
+    assert "lineclf.model.LineClassifier" in SKOPS_TRUSTED
+    written = pickle.dumps(LineClassifier())
+    assert b"lineclf.model.classifier" not in written
+
+
+def test_the_shipped_model_names_only_importable_lineclf_classes(monkeypatch):
+    import importlib
+
+    import joblib
+    from joblib import numpy_pickle
+
+    from lineclf.model import default_model_path
+
+    named: set[tuple[str, str]] = set()
+    find_class = numpy_pickle.NumpyUnpickler.find_class
+
+    def recording(self, module, name):
+        named.add((module, name))
+        return find_class(self, module, name)
+
+    monkeypatch.setattr(numpy_pickle.NumpyUnpickler, "find_class", recording)
+    joblib.load(default_model_path())
+    ours = {(module, name) for module, name in named if module.split(".")[0] == "lineclf"}
+    assert ours == {("lineclf.model", "LineClassifier")}
+    for module, name in ours:
+        assert getattr(importlib.import_module(module), name).__name__ == name
