@@ -38,7 +38,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,7 @@ from lineclf.errors import LineclfError, UsageError
 from lineclf.io import atomic_writer, read_labelled_corpus
 from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.evaluation import DEFAULT_FOLDS, Report, document_groups, most_probable_labels
-from lineclf.training import parse_bias_labels
+from lineclf.training import parse_bias_labels, relabel_document
 from lineclf.evaluation.tuning import nested_label_bias
 
 logger = logging.getLogger("benchmark")
@@ -58,8 +58,11 @@ logger = logging.getLogger("benchmark")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 
-#: The five-label corpora: name -> jusText stoplist (the corpus language).
-CORPORA = {"gn1": "English", "de-news": "German"}
+#: The five-label corpora: name -> jusText stoplist (the corpus language), or
+#: None where each page's language is in the manifest's language column (web).
+CORPORA = {"gn1": "English", "de-news": "German", "web": None}
+#: Language codes of a manifest's language column -> jusText stoplist.
+STOPLISTS = {"en": "English", "de": "German"}
 #: turku-quality languages -> jusText stoplist.
 TURKU_LANGUAGES = {"de": "German", "en": "English", "es": "Spanish", "fi": "Finnish"}
 TURKU_DIR = "turku-quality"
@@ -153,6 +156,7 @@ def c4_document(doc: Document) -> list[str]:
     return c4_labels(doc.units)
 
 
+@lru_cache(maxsize=None)
 def load_stoplist(language: str) -> frozenset[str]:
     """jusText's stoplist for a language name such as ``"German"``."""
     import justext
@@ -184,6 +188,19 @@ def part_weight(part: str, data_weights: dict[str, float]) -> float:
     return data_weights.get(part_data(part), 1.0)
 
 
+def parse_relabel(item: str) -> tuple[str, str, str]:
+    """``DATA:LABEL=NEW`` of --relabel, as `lineclf train --relabel` takes it."""
+    from lineclf.training import parse_relabel as parse
+
+    try:
+        data, label, new = parse(item)
+    except LineclfError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if data not in WEIGHTED_DATA:
+        raise argparse.ArgumentTypeError(f"{item!r}: DATA must be one of {', '.join(WEIGHTED_DATA)}")
+    return data, label, new
+
+
 def parse_data_weight(item: str) -> tuple[str, float]:
     """``NAME=WEIGHT`` of --data-weight, as `lineclf train --data-weight` takes it."""
     from lineclf.training import parse_data_weight as parse
@@ -206,6 +223,7 @@ def lineclf_cross_validation(
     data_weights: dict[str, float] | None = None,
     tune_label_bias: bool = False,
     bias_labels: Sequence[str] | None = None,
+    relabel: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.evaluation.cross_val_predict), and per part (corpus) the seconds spent
@@ -220,10 +238,12 @@ def lineclf_cross_validation(
     `lineclf train --tune-label-bias` tunes them, on the pages of the other
     folds (each part a source; partially labelled ones scored by content F1;
     each variant on its own probabilities); ``bias_labels``: the labels whose
-    offsets are tuned (default all)."""
+    offsets are tuned (default all). ``relabel``: per corpus, what its lines
+    of a label are trained as (``--relabel``); scores keep the labels as written."""
     from sklearn.model_selection import GroupKFold
 
     weights = [part_weight(part, data_weights or {}) for part in parts]
+    training = [relabel_document(doc, (relabel or {}).get(part_data(part), {})) for doc, part in zip(documents, parts)]
 
     n_splits = min(folds, len(set(groups)))
     if n_splits < 2:
@@ -237,7 +257,7 @@ def lineclf_cross_validation(
     for fold, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(documents, groups=groups), start=1):
         start = time.perf_counter()
         model = lineclf.LineClassifier(**params).fit(
-            [documents[i] for i in train], groups=[groups[i] for i in train], sample_weight=[weights[i] for i in train]
+            [training[i] for i in train], groups=[groups[i] for i in train], sample_weight=[weights[i] for i in train]
         )
         logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train),
                     time.perf_counter() - start)
@@ -282,6 +302,10 @@ def score_dict(report: Report) -> dict:
         "total": int(report.confusion.sum()),
         "accuracy": round(report.accuracy, JSON_DIGITS),
         "macro_f1": round(report.macro_f1, JSON_DIGITS),
+        # gn1 labels most teasers chrome (LABELS.md): its scores without teaser
+        "macro_f1_without_teaser": round(
+            float(np.mean([report.label_f1(label) for label in LABELS if label != "teaser"])), JSON_DIGITS
+        ),
         "body_f1": round(report.label_f1("body"), JSON_DIGITS),
         "content_f1": round(report.content_f1, JSON_DIGITS),
         "per_label": {
@@ -331,6 +355,25 @@ def load_corpora(corpus: Path, limit: int | None) -> dict[str, list[Document]]:
         corpora[name] = documents[:limit] if limit else documents
         logger.info("%s: %d pages, %d lines", name, len(corpora[name]), sum(d.n_units for d in corpora[name]))
     return corpora
+
+
+def page_stoplists(corpus: Path, name: str, documents: Sequence[Document]) -> list[str]:
+    """The jusText stoplist of each page of a corpus: the corpus language, or
+    (web) the page's own from the manifest's ``name<TAB>lang<TAB>site<TAB>url``."""
+    if CORPORA[name] is not None:
+        return [CORPORA[name]] * len(documents)
+    languages = {}
+    for line in (corpus / f"{name}-manifest.tsv").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 4:
+            languages[fields[0]] = fields[1]
+    stoplists = []
+    for doc in documents:
+        language = languages.get(Path(doc.name).stem)
+        if language not in STOPLISTS:
+            raise BenchmarkError(f"{doc.name}: no language ({', '.join(STOPLISTS)}) in {name}-manifest.tsv")
+        stoplists.append(STOPLISTS[language])
+    return stoplists
 
 
 @dataclass
@@ -393,7 +436,7 @@ def benchmark_corpora(
         parts = [name for name, docs in everything.items() for _ in docs]
         variants = lineclf_cross_validation(
             union, document_groups(union), parts, args.folds, args.params, args.data_weight, args.tune_label_bias,
-            args.bias_labels,
+            args.bias_labels, args.relabel,
         )
         for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
             if variant in variants:
@@ -402,8 +445,8 @@ def benchmark_corpora(
                     results_of[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
     results: dict = {}
     for name, docs in corpora.items():
-        language = CORPORA[name]
-        stoplist = load_stoplist(language)
+        stoplists = page_stoplists(args.corpus, name, docs)
+        language = " and ".join(dict.fromkeys(stoplists))
         tools: dict = {}
         if name in lineclf_results:
             tools[LINECLF] = tool_scores(docs, *lineclf_results[name])
@@ -411,7 +454,8 @@ def benchmark_corpora(
             tools[LINECLF_ALONE] = tool_scores(docs, *lineclf_alone[name])
         tools[ALL_CHROME] = tool_scores(docs, [[DROPPED_LABEL] * d.n_units for d in docs], None)
         tools[C4_RULE] = tool_scores(docs, *run_tool(c4_document, docs))
-        tools[JUSTEXT] = tool_scores(docs, *run_tool(partial(justext_document, stoplist=stoplist), docs))
+        by_page = dict(zip(map(id, docs), (load_stoplist(language) for language in stoplists)))
+        tools[JUSTEXT] = tool_scores(docs, *run_tool(lambda doc: justext_document(doc, by_page[id(doc)]), docs))
         results[name] = {
             "language": language,
             "pages": len(docs),
@@ -456,9 +500,14 @@ def load_given_model(path: Path, probe: Document) -> tuple:
     return bundle["estimator"], f"the model file {path}, trained on {what}"
 
 
-def fit_turku_model(corpora: dict[str, list[Document]], params: dict, data_weights: dict[str, float] | None = None) -> tuple:
+def fit_turku_model(
+    corpora: dict[str, list[Document]],
+    params: dict,
+    data_weights: dict[str, float] | None = None,
+    relabel: dict[str, dict[str, str]] | None = None,
+) -> tuple:
     """A model fitted on all pages of the five-label corpora, and a sentence saying what it is."""
-    union = [doc for docs in corpora.values() for doc in docs]
+    union = [relabel_document(doc, (relabel or {}).get(name, {})) for name, docs in corpora.items() for doc in docs]
     weights = [part_weight(name, data_weights or {}) for name, docs in corpora.items() for _ in docs]
     start = time.perf_counter()
     model = lineclf.LineClassifier(**params).fit(union, groups=document_groups(union), sample_weight=weights)
@@ -512,7 +561,7 @@ def benchmark_turku(
             "Its labels body, headline and caption count as content."
         )
     else:
-        model, described = given or fit_turku_model(corpora, args.params, args.data_weight)
+        model, described = given or fit_turku_model(corpora, args.params, args.data_weight, args.relabel)
         # turku's labels are binary (content or not); LineClassifier learns only
         # from the five labels, so no turku page is in its training data
         note = (
@@ -575,15 +624,16 @@ def corpus_markdown(name: str, result: dict) -> list[str]:
         ),
         "",
         (
-            "| tool | macro-F1 | body F1 | content F1 | accuracy | macro-F1 (chars) | body F1 (chars) "
-            "| content F1 (chars) | lines/s |"
+            "| tool | macro-F1 | macro-F1 without teaser | body F1 | teaser F1 | content F1 | accuracy "
+            "| macro-F1 (chars) | body F1 (chars) | content F1 (chars) | lines/s |"
         ),
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for tool, scores in tools.items():
         lw, cw = scores["line_weighted"], scores["character_weighted"]
         out.append(
-            f"| {tool} | {fmt(lw['macro_f1'])} | {fmt(lw['body_f1'])} | {fmt(lw['content_f1'])} | "
+            f"| {tool} | {fmt(lw['macro_f1'])} | {fmt(lw['macro_f1_without_teaser'])} | {fmt(lw['body_f1'])} | "
+            f"{fmt(lw['per_label']['teaser']['f1'])} | {fmt(lw['content_f1'])} | "
             f"{fmt(lw['accuracy'])} | {fmt(cw['macro_f1'])} | {fmt(cw['body_f1'])} | {fmt(cw['content_f1'])} | "
             f"{fmt_speed(scores['lines_per_second'])} |"
         )
@@ -643,11 +693,11 @@ def render_markdown(payload: dict) -> str:
         f"{versions}; OMP_NUM_THREADS={settings['omp_num_threads']}, {settings['cpus']} CPUs.",
         "",
         (
-            f"lineclf: site-grouped {settings['folds']}-fold cross-validation over gn1 and de-news together "
-            "(folds never split a site; each corpus's lines are predicted by models trained on the other folds "
-            "of both). Peers on exactly the same lines: all chrome; the C4 line rule (ends in . ! ? or a closing "
+            f"lineclf: site-grouped {settings['folds']}-fold cross-validation over {', '.join(payload['corpora'])} "
+            "together (folds never split a site; each corpus's lines are predicted by models trained on the other "
+            "folds of all). Peers on exactly the same lines: all chrome; the C4 line rule (ends in . ! ? or a closing "
             f"quotation mark, at least {C4_MIN_WORDS} words, none of {', '.join(repr(b) for b in C4_BANNED)}; "
-            "kept = body, else chrome); jusText with default settings and the corpus language's stoplist, one "
+            "kept = body, else chrome); jusText with default settings and the page language's stoplist, one "
             "paragraph per line (good = body, else chrome). Lines per second: lineclf's features and prediction "
             "on the test folds (training not counted), the peers' own run."
         ),
@@ -717,7 +767,7 @@ def write_text(path: Path, text: str) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="folder with gn1/, de-news/, their manifests and turku-quality/ (default: %(default)s)")
+                        help="folder with gn1/, de-news/, web/, their manifests and turku-quality/ (default: %(default)s)")
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (default: %(default)s)")
     parser.add_argument("--limit-pages", type=int, metavar="N",
                         help="use only the first N pages of each five-label corpus (quick development runs)")
@@ -728,6 +778,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-weight", type=parse_data_weight, action="append", default=[], metavar="NAME=WEIGHT",
                         help="how much each line of one training corpus counts, as `lineclf train --data-weight` "
                              f"(NAME: {', '.join(WEIGHTED_DATA)}; repeatable; default 1)")
+    parser.add_argument("--relabel", type=parse_relabel, action="append", default=[], metavar="DATA:LABEL=NEW",
+                        help="train a corpus's LABEL lines as NEW (a label or partial label), as `lineclf train "
+                             "--relabel`, e.g. gn1:chrome=noise; scores compare with the labels as written")
     parser.add_argument("--tune-label-bias", action="store_true",
                         help="label with per-label offsets tuned on the other folds' cross-validated probabilities, "
                              "as `lineclf train --tune-label-bias`")
@@ -750,6 +803,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
     args.data_weight = dict(args.data_weight)
+    relabel: dict[str, dict[str, str]] = {}
+    for data, label, new in args.relabel:
+        relabel.setdefault(data, {})[label] = new
+    args.relabel = relabel
     if not isinstance(args.params, dict):
         parser.error("--params must be a JSON object")
     # JSON has no tuples; LineClassifier's sequence parameters (context) are tuples
@@ -758,8 +815,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         lineclf.LineClassifier().set_params(**args.params)
     except ValueError as exc:
         parser.error(f"--params: {exc}")
-    if args.skip_lineclf and (args.model or args.params or args.train_turku or args.data_weight or args.tune_label_bias):
-        parser.error("--model, --params, --data-weight, --tune-label-bias and --train-turku need lineclf; drop --skip-lineclf")
+    if args.skip_lineclf and (
+        args.model or args.params or args.train_turku or args.data_weight or args.tune_label_bias or args.relabel
+    ):
+        parser.error("--model, --params, --data-weight, --relabel, --tune-label-bias and --train-turku need lineclf; "
+                     "drop --skip-lineclf")
     if args.tune_label_bias and args.params.get("label_bias") is not None:
         parser.error("--tune-label-bias tunes the label bias; drop label_bias from --params")
     if args.bias_labels is not None:
@@ -769,8 +829,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.bias_labels = parse_bias_labels(args.bias_labels)
         except UsageError as exc:
             parser.error(str(exc))
-    if args.model and (args.data_weight or args.tune_label_bias):
-        parser.error("--data-weight and --tune-label-bias are for training; a --model given is not trained here")
+    if args.model and (args.data_weight or args.tune_label_bias or args.relabel):
+        parser.error("--data-weight, --relabel and --tune-label-bias are for training; a --model given is not trained here")
     if args.model and args.train_turku:
         parser.error("--train-turku cross-validates lineclf on turku-quality; it cannot use a given --model")
     if args.model and not args.model.is_file():
@@ -819,6 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "turku_limit": args.turku_limit,
             "params": args.params,
             "data_weights": args.data_weight,
+            "relabel": args.relabel,
             "tune_label_bias": args.tune_label_bias,
             "bias_labels": args.bias_labels,
             "model": None if args.model is None else str(args.model),

@@ -148,3 +148,69 @@ def test_evaluate_refuses_partial_labels(tmp_path):
     write_labelled_dir(tmp_path / "partial", [page.with_labels(["noise"] * page.n_units)])
     message = assert_clean_error(run_cli("evaluate", tmp_path / "partial"))
     assert "partial label 'noise' (one of teaser, chrome) can be trained on, not scored" in message
+
+
+class _LabelSpy(type(tiny_estimator())):
+    """A LineClassifier that records the labels each fit gets, by page."""
+
+    seen: list = []
+
+    def fit(self, documents, labels=None, groups=None, sample_weight=None):
+        self.seen.append({doc.name: list(doc.labels) for doc in documents})
+        return super().fit(documents, labels, groups, sample_weight)
+
+
+def test_train_model_relabels_one_data_argument_for_training_only(tmp_path):
+    pages = synthetic_pages()
+    write_labelled_dir(tmp_path / "first", pages[:3])
+    write_labelled_dir(tmp_path / "second", pages[3:])
+    path = tmp_path / "m.joblib"
+    _LabelSpy.seen = []
+    spy = _LabelSpy(**tiny_estimator().get_params())
+    result = train_model(
+        [tmp_path / "first", tmp_path / "second"], path, folds=2, estimator=spy, relabel={"second": {"chrome": "noise"}}
+    )
+    # two folds, then the final fit (each after its guide's fit on the fully labelled pages)
+    assert sum(any(Path(name).parent.name == "second" for name in fit) for fit in _LabelSpy.seen) == 3
+    for fit in _LabelSpy.seen:
+        for name, labels in fit.items():
+            if Path(name).parent.name == "second":
+                assert "noise" in labels and "chrome" not in labels
+            else:
+                assert "chrome" in labels and "noise" not in labels
+    # scored against the labels as written: every line of both, chrome included
+    assert list(result.reports) == ["all", "first", "second"]
+    assert result.reports["second"].support[-1] == sum(p.labels.count("chrome") for p in pages[3:])
+    trained_on = load_bundle(path)["metadata"]["trained_on"]
+    assert trained_on["second"]["relabelled"] == {"chrome": "noise"} and "relabelled" not in trained_on["first"]
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("second:chrome", "expected DATA:LABEL=NEW"),
+        ("chrome=noise", "expected DATA:LABEL=NEW"),
+        ("second:Chrome=noise", "'Chrome' is not one of"),
+        ("second:chrome=ads", "'ads' is neither a label nor a partial label"),
+    ],
+)
+def test_parse_relabel_refuses_what_it_cannot_read(item, message):
+    from lineclf.training import parse_relabel
+
+    with pytest.raises(UsageError, match=message):
+        parse_relabel(item)
+
+
+def test_parse_relabel_reads_data_label_and_new():
+    from lineclf.training import parse_relabel
+
+    assert parse_relabel("gn1:chrome=noise") == ("gn1", "chrome", "noise")
+    assert parse_relabel("c:/corpus:teaser=chrome") == ("c:/corpus", "teaser", "chrome")
+
+
+def test_train_model_refuses_relabelling_unknown_data(tmp_path):
+    write_labelled_dir(tmp_path / "first", synthetic_pages())
+    with pytest.raises(UsageError, match="no such DATA"):
+        train_model([tmp_path / "first"], tmp_path / "m.joblib", folds=0, estimator=tiny_estimator(),
+                    relabel={"third": {"chrome": "noise"}})
+    assert not (tmp_path / "m.joblib").exists()

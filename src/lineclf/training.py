@@ -16,7 +16,7 @@ from .errors import DataFormatError, LineclfError, UsageError
 from .evaluation import Report, cross_val_proba, most_probable_labels
 from .evaluation.tuning import BIAS_GRID, nested_label_bias, tune_label_bias, tuned_label_indices
 from .io import atomic_writer, check_output_path, read_labelled_corpus
-from .labels import LABELS
+from .labels import LABELS, PARTIAL_LABELS
 from .model import SKOPS_SUFFIX, LineClassifier, save_model, skops_module
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def train_model(
     data_weights: Mapping[str, float] | None = None,
     tune_label_bias: bool = False,
     bias_labels: Sequence[str] | None = None,
+    relabel: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TrainResult:
     """Cross-validate ``estimator`` on the labelled files under ``data``, fit it
     on all of them and save it to ``model_path`` with the scores as metadata.
@@ -64,7 +65,11 @@ def train_model(
     scored by macro-F1 of its fully labelled pages and content F1 of its
     partially labelled ones); the reported scores are then those of offsets
     tuned on the other folds. ``bias_labels``: the labels whose offsets are
-    tuned (default all; chrome's always stays 0).
+    tuned (default all; chrome's always stays 0). ``relabel`` maps a DATA
+    item to {label: what its lines of that label are trained as}, a label or a
+    partial label (e.g. gn1's chrome as noise, teaser or chrome, where its
+    annotators marked teasers chrome); scores still compare with the labels as
+    the files have them.
     """
     if tune_label_bias and folds < 2:
         raise UsageError("tuning the label bias needs cross-validation: at least 2 folds")
@@ -86,8 +91,11 @@ def train_model(
         # a folder name stands for its data unless two DATA share it
         key = name if names.count(name) == 1 else str(item)
         sources[key] = read_labelled_corpus([item], manifests, skipped=skipped, partial=True)
-    weights = _source_weights(data_weights or {}, sources, dict(zip(map(str, data), sources)))
+    paths = dict(zip(map(str, data), sources))
+    weights = _source_weights(data_weights or {}, sources, paths)
+    relabelled = _source_relabelling(relabel or {}, sources, paths)
     documents = [doc for docs in sources.values() for doc in docs]
+    training = [relabel_document(doc, relabelled.get(key, {})) for key, docs in sources.items() for doc in docs]
     sample_weight = [weights[key] for key, docs in sources.items() for _ in docs]
     if skipped and not documents:
         raise DataFormatError(f"no labelled file could be read ({len(skipped)} skipped); the first: {skipped[0][1]}")
@@ -102,7 +110,7 @@ def train_model(
             # the offsets are tuned on the probabilities of the model without any
             estimator = clone(estimator).set_params(label_bias=None)
         probas, fold_of = cross_val_proba(
-            estimator, documents, n_splits=folds, groups=groups, progress=progress, sample_weight=sample_weight
+            estimator, training, n_splits=folds, groups=groups, progress=progress, sample_weight=sample_weight
         )
         predictions = most_probable_labels(probas)
         n_folds = min(folds, len(set(groups)))
@@ -121,10 +129,15 @@ def train_model(
                     logger.info("%s: partially labelled pages are trained on, not scored", name)
                 start += len(docs)
     logger.info("fitting the final model on %d pages", len(documents))
-    model = estimator.fit(documents, groups=groups, sample_weight=sample_weight)
+    model = estimator.fit(training, groups=groups, sample_weight=sample_weight)
     metadata = {
         "trained_on": {
-            name: {"pages": len(docs), "lines": sum(d.n_units for d in docs), "weight": weights[name]}
+            name: {
+                "pages": len(docs),
+                "lines": sum(d.n_units for d in docs),
+                "weight": weights[name],
+                **({"relabelled": dict(relabelled[name])} if relabelled.get(name) else {}),
+            }
             for name, docs in sources.items()
         },
         "cross_validation": {"folds": n_folds, "grouped_by": grouped_by, "scores": {k: r.to_dict() for k, r in reports.items()}},
@@ -206,6 +219,42 @@ def _source_weights(data_weights: Mapping[str, float], sources: Mapping[str, lis
             raise UsageError(f"data weight for {name!r} must be a finite number greater than 0, not {weight}")
         weights[key] = float(weight)
     return weights
+
+
+def parse_relabel(item: str) -> tuple[str, str, str]:
+    """``DATA:LABEL=NEW`` (of ``--relabel``) as (data, label, new): DATA's
+    LABEL lines are trained as NEW, one of the five labels or a partial label."""
+    data, sep, rest = item.rpartition(":")
+    label, eq, new = rest.partition("=")
+    if not sep or not eq or not data:
+        raise UsageError(f"--relabel {item!r}: expected DATA:LABEL=NEW, e.g. gn1:chrome=noise")
+    if label not in LABELS:
+        raise UsageError(f"--relabel {item!r}: {label!r} is not one of {', '.join(LABELS)}")
+    if new not in LABELS and new not in PARTIAL_LABELS:
+        raise UsageError(
+            f"--relabel {item!r}: {new!r} is neither a label nor a partial label ({', '.join(PARTIAL_LABELS)})"
+        )
+    return data, label, new
+
+
+def relabel_document(doc, mapping: Mapping[str, str]):
+    """``doc`` with its labels mapped by ``mapping`` (label -> what it is trained as)."""
+    if not mapping:
+        return doc
+    return doc.with_labels([mapping.get(label, label) for label in doc.labels])
+
+
+def _source_relabelling(
+    relabel: Mapping[str, Mapping[str, str]], sources: Mapping[str, list], paths: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Each source's label mapping; a name that is no DATA item is refused."""
+    out: dict[str, dict[str, str]] = {}
+    for name, mapping in relabel.items():
+        key = name if name in sources else paths.get(name)
+        if key is None:
+            raise UsageError(f"--relabel for {name!r}: no such DATA (expected one of {', '.join(sources)})")
+        out.setdefault(key, {}).update(mapping)
+    return out
 
 
 def _fully_labelled(doc) -> bool:

@@ -43,6 +43,15 @@ def train(
             help="With --tune-label-bias: tune only these labels' offsets (comma-separated; the others stay 0).",
         ),
     ] = None,
+    relabel: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--relabel",
+            metavar="DATA:LABEL=NEW",
+            help="Train one DATA argument's LABEL lines as NEW, a label or a partial label (content, noise), "
+            "e.g. gn1:chrome=noise where chrome may hide teasers; scores compare with the labels as written. Repeatable.",
+        ),
+    ] = None,
     on_error: OnErrorOption = OnError.stop,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -54,10 +63,10 @@ def train(
     With --on-error skip, bad labelled files are left out and listed at the
     end; the model is still written, and the exit status is 1.
     """
-    run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, on_error)
+    run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error)
 
 
-def run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, on_error) -> None:
+def run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error) -> None:
     """The work of `lineclf train`: see :func:`train`."""
     from ..io import check_output_path
     from ..training import parse_bias_labels, train_model
@@ -75,6 +84,7 @@ def run_train(data, model, groups, folds, report_json, data_weight, tune_label_b
             data_weights=_data_weights(data_weight or []),
             tune_label_bias=tune_label_bias,
             bias_labels=None if bias_labels is None else parse_bias_labels(bias_labels),
+            relabel=_relabelling(relabel or []),
         )
     skipped = skip_messages(result.skipped)
     tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""
@@ -97,3 +107,13 @@ def _data_weights(items: list[str]) -> dict[str, float]:
     from ..training import parse_data_weight
 
     return dict(map(parse_data_weight, items))
+
+
+def _relabelling(items: list[str]) -> dict[str, dict[str, str]]:
+    """``DATA:LABEL=NEW`` options as {data: {label: new}}."""
+    from ..training import parse_relabel
+
+    mapping: dict[str, dict[str, str]] = {}
+    for data, label, new in map(parse_relabel, items):
+        mapping.setdefault(data, {})[label] = new
+    return mapping
