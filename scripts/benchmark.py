@@ -224,6 +224,7 @@ def lineclf_cross_validation(
     tune_label_bias: bool = False,
     bias_labels: Sequence[str] | None = None,
     relabel: dict[str, dict[str, str]] | None = None,
+    jobs: int = 1,
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.evaluation.cross_val_predict), and per part (corpus) the seconds spent
@@ -239,8 +240,13 @@ def lineclf_cross_validation(
     folds (each part a source; partially labelled ones scored by content F1;
     each variant on its own probabilities); ``bias_labels``: the labels whose
     offsets are tuned (default all). ``relabel``: per corpus, what its lines
-    of a label are trained as (``--relabel``); scores keep the labels as written."""
+    of a label are trained as (``--relabel``); scores keep the labels as written.
+    ``jobs``: folds fitted side by side, in as many processes (each with one
+    OpenMP thread)."""
+    from joblib import Parallel, delayed
     from sklearn.model_selection import GroupKFold
+
+    threads = 1 if jobs > 1 else None
 
     weights = [part_weight(part, data_weights or {}) for part in parts]
     training = [relabel_document(doc, (relabel or {}).get(part_data(part), {})) for doc, part in zip(documents, parts)]
@@ -254,21 +260,29 @@ def lineclf_cross_validation(
     probas = {variant: [None] * len(documents) for variant in variants}
     seconds = {variant: dict.fromkeys(parts, 0.0) for variant in variants}
     fold_of = np.zeros(len(documents), dtype=np.int64)
-    for fold, (train, test) in enumerate(GroupKFold(n_splits=n_splits).split(documents, groups=groups), start=1):
-        start = time.perf_counter()
-        model = lineclf.LineClassifier(**params).fit(
-            [training[i] for i in train], groups=[groups[i] for i in train], sample_weight=[weights[i] for i in train]
+    splits = list(GroupKFold(n_splits=n_splits).split(documents, groups=groups))
+    # one predict call per corpus, so that each corpus gets its own speed
+    tasks = [
+        delayed(_cross_validation_fold)(
+            params,
+            [training[i] for i in train],
+            [groups[i] for i in train],
+            [weights[i] for i in train],
+            {part: [documents[i] for i in test if parts[i] == part] for part in dict.fromkeys(parts)},
+            variants,
+            threads,
         )
-        logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train),
-                    time.perf_counter() - start)
+        for train, test in splits
+    ]
+    outcomes = Parallel(n_jobs=jobs)(tasks) if jobs > 1 else (task[0](*task[1], **task[2]) for task in tasks)
+    for fold, ((train, test), (fit_seconds, labelled)) in enumerate(zip(splits, outcomes), start=1):
+        logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train), fit_seconds)
         fold_of[test] = fold
-        # one predict call per corpus, so that each corpus gets its own speed
         for part in dict.fromkeys(parts):
             batch = [i for i in test if parts[i] == part]
-            for variant, site_counts in variants.items():
-                start = time.perf_counter()
-                page_probas = model.predict_proba([documents[i] for i in batch], site_counts)
-                seconds[variant][part] += time.perf_counter() - start
+            for variant in variants:
+                page_probas, spent = labelled[part][variant]
+                seconds[variant][part] += spent
                 for i, proba in zip(batch, page_probas):
                     probas[variant][i] = proba
     predictions = {variant: most_probable_labels(page_probas) for variant, page_probas in probas.items()}
@@ -280,6 +294,34 @@ def lineclf_cross_validation(
             predictions[variant], per_fold = nested_label_bias(page_probas, labels, fold_of, sources, bias_labels)
             logger.info("%s: label offsets per fold %s", variant, [fold.round(2).tolist() for fold in per_fold])
     return {variant: (predictions[variant], seconds[variant]) for variant in variants}  # type: ignore[misc]
+
+
+def _cross_validation_fold(
+    params: dict,
+    train: list[Document],
+    groups: list[str],
+    weights: list[float],
+    test: dict[str, list[Document]],
+    variants: dict[str, object],
+    threads: int | None,
+) -> tuple[float, dict[str, dict[str, tuple[list[np.ndarray], float]]]]:
+    """Fit one fold's model; per test corpus and variant, its pages' probabilities
+    and the seconds they took. ``threads``: the most OpenMP threads the trees
+    may use (folds run side by side must not crowd each other's cores)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads):
+        start = time.perf_counter()
+        model = lineclf.LineClassifier(**params).fit(train, groups=groups, sample_weight=weights)
+        fit_seconds = time.perf_counter() - start
+        labelled: dict[str, dict[str, tuple[list[np.ndarray], float]]] = {}
+        for part, pages in test.items():
+            labelled[part] = {}
+            for variant, site_counts in variants.items():
+                start = time.perf_counter()
+                page_probas = model.predict_proba(pages, site_counts)
+                labelled[part][variant] = (page_probas, time.perf_counter() - start)
+    return fit_seconds, labelled
 
 
 # --------------------------------------------------------------------------- scores
@@ -436,7 +478,7 @@ def benchmark_corpora(
         parts = [name for name, docs in everything.items() for _ in docs]
         variants = lineclf_cross_validation(
             union, document_groups(union), parts, args.folds, args.params, args.data_weight, args.tune_label_bias,
-            args.bias_labels, args.relabel,
+            args.bias_labels, args.relabel, args.jobs,
         )
         for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
             if variant in variants:
@@ -769,6 +811,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="folder with gn1/, de-news/, web/, their manifests and turku-quality/ (default: %(default)s)")
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (default: %(default)s)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                        help="fit N cross-validation folds side by side, each in its own process with one thread "
+                             "(lines per second are then measured on a busier machine; default: %(default)s)")
     parser.add_argument("--limit-pages", type=int, metavar="N",
                         help="use only the first N pages of each five-label corpus (quick development runs)")
     parser.add_argument("--turku-limit", type=int, metavar="N",
@@ -799,6 +844,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     for option in ("limit_pages", "turku_limit"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
@@ -875,6 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "command": " ".join(["scripts/benchmark.py", *(argv if argv is not None else sys.argv[1:])]),
             "corpus": str(args.corpus),
             "folds": args.folds,
+            "jobs": args.jobs,
             "limit_pages": args.limit_pages,
             "turku_limit": args.turku_limit,
             "params": args.params,
