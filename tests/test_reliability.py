@@ -39,6 +39,7 @@ from conftest import (
 from lineclf.errors import UntrustedModelWarning
 from lineclf.io import format_tsv, read_labelled_corpus, split_lines
 from lineclf.labels import LABELS
+from lineclf.model.files import MODEL_PROTOCOL
 
 PAGE = "Home | News | Sport\n\nCouncil approves the budget\n\nThe council approved the budget on Monday after a long debate.\n"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -337,7 +338,9 @@ def _model_cases(model_file: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     old_sklearn = _altered_bundle(model_file, folder / "old-sklearn.joblib", sklearn_version="1.2.2")
     cases["other-sklearn"] = (old_sklearn, "written with scikit-learn 1.2.2, this is ")
     old_lineclf = _altered_bundle(model_file, folder / "old-lineclf.joblib", protocol=0, lineclf_version="0.0.1")
-    cases["other-lineclf"] = (old_lineclf, "model file protocol 0 is not 2; it was written by lineclf 0.0.1, retrain it with this version")
+    cases["other-lineclf"] = (
+        old_lineclf, f"model file protocol 0 is not {MODEL_PROTOCOL}; it was written by lineclf 0.0.1, retrain it with this version"
+    )
     return cases
 
 

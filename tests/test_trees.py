@@ -8,7 +8,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from lineclf.model.passes import proba_in_label_order as _proba
-from lineclf.model.passes import revision_features as _revision_features
+from lineclf.model.passes import long_lines, revision_features as _revision_features
 from lineclf.model.trees import tree_proba
 
 
@@ -85,7 +85,7 @@ def test_predict_proba_equals_the_stacked_sklearn_passes(tiny_model, training_do
     documents = [*training_docs, seed_doc]
     X, T, offsets = tiny_model.layout(documents)
     first = _proba(tiny_model.linear_model_, tiny_model.linear_input(X, T))
-    expected = _proba(tiny_model.tree_model_, np.hstack([X, _revision_features(first, offsets)]))
+    expected = _proba(tiny_model.tree_model_, np.hstack([X, _revision_features(first, offsets, long_lines(X))]))
     got = np.vstack(tiny_model.predict_proba(documents))
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()

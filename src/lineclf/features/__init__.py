@@ -3,6 +3,8 @@
 - :mod:`.text`: the text engine (character classes, patterns, cue lists, stopwords);
 - :mod:`.families`: the line feature families (length, punctuation, patterns,
   language, repetition, position);
+- :mod:`.structure`: comment threads and runs of lines of one shape (lists,
+  tables, code);
 - :mod:`.context`: neighbours, windows and the densest run of long lines;
 - :mod:`.matrix`: a batch's feature matrix (every family, with context);
 - :mod:`.site`: repetition across the pages of a site (:class:`SiteCounts`).
@@ -29,6 +31,7 @@ from .matrix import (
     feature_names,
     line_features,
 )
+from .structure import shape_features, thread_features
 from .site import SITE_FEATURE_NAMES, SITE_SHARE_RADIUS, SiteCounts, site_features
 from .text import CUE_LISTS, STOPWORD_LANGUAGES, load_cues
 
@@ -58,7 +61,9 @@ __all__ = [
     "repetition_features",
     "run_position",
     "shift",
+    "shape_features",
     "site_features",
+    "thread_features",
     "window_mean",
     "with_context",
 ]

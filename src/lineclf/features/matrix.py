@@ -27,6 +27,7 @@ from .families import (
     punctuation_features,
     repetition_features,
 )
+from .structure import shape_features, thread_features
 
 #: Documents are featurised together up to this many characters at a time:
 #: the per-character arrays take some tens of bytes per character.
@@ -39,6 +40,8 @@ LINE_FAMILIES: tuple[Callable, ...] = (
     language_features,
     position_features,
     repetition_features,
+    thread_features,
+    shape_features,
 )
 
 

@@ -39,6 +39,7 @@ from .passes import (
     fit_quietly,
     hashed_text,
     linear_input,
+    long_lines,
     proba_in_label_order,
     revision_features,
     second_pass_proba,
@@ -282,7 +283,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.linear_model_ = fit_quietly(self._linear_model(), L, y, weight)
         if self.second_pass:
             first = self._oof(self._linear_model, L, y, unit_groups, weight)
-            X = np.hstack([X, revision_features(first, offsets)])
+            X = np.hstack([X, revision_features(first, offsets, long_lines(X))])
         self.tree_model_ = fit_quietly(self._tree_model(), X, y, weight)
         self.classes_ = np.array(LABELS)
         return self

@@ -20,9 +20,10 @@ from ..io.writers import atomic_writer
 from ..labels import LABELS, label_names
 from .classifier import LineClassifier
 
-#: Written into every model file; bumped when the file layout changes.
+#: Written into every model file; bumped when the file layout changes or the
+#: features a model was fitted on do (3: thread, shape and region features).
 MODEL_FORMAT = "lineclf-model"
-MODEL_PROTOCOL = 2
+MODEL_PROTOCOL = 3
 DEFAULT_MODEL_NAME = "default.joblib"
 
 
