@@ -274,6 +274,11 @@ def lineclf_cross_validation(
         )
         for train, test in splits
     ]
+    if jobs > 1:
+        import cloudpickle  # what joblib's worker processes pickle tasks with
+
+        # scripts/ is no package: the worker processes get this module's functions by value
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
     outcomes = Parallel(n_jobs=jobs)(tasks) if jobs > 1 else (task[0](*task[1], **task[2]) for task in tasks)
     for fold, ((train, test), (fit_seconds, labelled)) in enumerate(zip(splits, outcomes), start=1):
         logger.info("lineclf fold %d/%d: trained on %d pages in %.0f s", fold, n_splits, len(train), fit_seconds)

@@ -82,7 +82,8 @@ def test_peers_only_benchmark_on_a_few_corpus_pages(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout == out_md.read_text(encoding="utf-8")
     results = json.loads(out_json.read_text(encoding="utf-8"))
-    for name in ("gn1", "de-news"):
+    assert results["corpora"]["web"]["language"] == "English and German"
+    for name in ("gn1", "de-news", "web"):
         corpus = results["corpora"][name]
         assert corpus["pages"] == FEW
         assert set(corpus["tools"]) == {"all chrome", "C4 rule", "jusText"}
@@ -139,3 +140,52 @@ def test_benchmark_refuses_data_weight_with_a_given_model(tmp_path, capsys):
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--model", str(model), "--data-weight", "de-news=2"])
     assert "--data-weight" in capsys.readouterr().err
+
+
+def test_cross_validation_folds_side_by_side_give_the_same_labels():
+    from conftest import synthetic_pages
+
+    from lineclf.evaluation import document_groups
+
+    docs = synthetic_pages()
+    params = {"max_iter": 10, "inner_folds": 2, "hash_features": 2**12}
+    groups, parts = document_groups(docs), ["web"] * len(docs)
+    one = benchmark.lineclf_cross_validation(docs, groups, parts, 3, params)
+    two = benchmark.lineclf_cross_validation(docs, groups, parts, 3, params, jobs=2)
+    for variant in one:
+        assert [p.tolist() for p in one[variant][0]] == [p.tolist() for p in two[variant][0]]
+
+
+def test_relabelled_corpus_is_trained_on_its_new_labels_and_scored_on_its_own(monkeypatch):
+    from conftest import synthetic_pages
+
+    from lineclf.evaluation import document_groups
+
+    docs = synthetic_pages()
+    seen = []
+    original = benchmark._cross_validation_fold
+
+    def spy(params, train, *args):
+        seen.append({label for doc in train for label in doc.labels})
+        return original(params, train, *args)
+
+    monkeypatch.setattr(benchmark, "_cross_validation_fold", spy)
+    # every page relabelled: none is left whole to fit a guide model on
+    params = {"max_iter": 10, "inner_folds": 2, "hash_features": 2**12, "partial_resolution": "linear"}
+    variants = benchmark.lineclf_cross_validation(
+        docs, document_groups(docs), ["gn1"] * len(docs), 3, params, relabel={"gn1": {"chrome": "noise"}}
+    )
+    assert seen and all("noise" in labels and "chrome" not in labels for labels in seen)
+    assert all(set(p) <= set(benchmark.LABELS) for p in variants[benchmark.LINECLF][0])
+
+
+def test_web_pages_take_the_stoplist_of_their_language(tmp_path):
+    from lineclf.document import Document
+
+    (tmp_path / "web-manifest.tsv").write_text("a\ten\ta.com\thttps://a/\nb\tde\tb.de\thttps://b/\n", "utf-8")
+    docs = [Document.from_lines(["x"], name=str(tmp_path / "web" / f"{n}.tsv")) for n in "ab"]
+    assert benchmark.page_stoplists(tmp_path, "web", docs) == ["English", "German"]
+    assert benchmark.page_stoplists(tmp_path, "gn1", docs) == ["English", "English"]
+    stray = [Document.from_lines(["x"], name=str(tmp_path / "web" / "c.tsv"))]
+    with pytest.raises(benchmark.BenchmarkError, match="no language"):
+        benchmark.page_stoplists(tmp_path, "web", stray)
