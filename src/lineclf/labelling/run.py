@@ -79,7 +79,7 @@ def predict_files(
     ``jobs`` > 1 labels tasks of pages in that many joblib worker processes
     (the model is loaded once in each); ``scheduler`` (a Dask scheduler
     address, needs ``lineclf[dask]``) on a Dask cluster. Either way pages are
-    read and written here, in input order, with a bounded number of chunks
+    read and written here, in input order, with a bounded number of tasks
     in flight, and the output is the same as in one process.
 
     With ``count_sites`` (and a model with ``site_repetition``), a first pass
