@@ -1,6 +1,6 @@
 """Every bad input gets a clear answer, nothing is ever lost, models are safe to load.
 
-The catalogue of bad inputs (README, "Errors and exit codes"): each test feeds
+The catalogue of bad inputs (docs/errors.md): each test feeds
 exactly that input through the command line and checks the exit status, the
 one line on stderr (naming the file, and the line or byte), that there is no
 traceback, and that no partial output is left behind. Then: --on-error skip,

@@ -57,7 +57,7 @@ DEFAULT_HASH_FEATURES = 2**18
 #: buys recall of the rare labels (teasers) with precision of the body.
 DEFAULT_CLASS_WEIGHT_POWER = 0.5
 #: How much a partially labelled line counts against a fully labelled one:
-#: little, as its label is a guess among those it stands for (the README
+#: little, as its label is a guess among those it stands for (the model card
 #: says how it was chosen).
 DEFAULT_PARTIAL_WEIGHT = 0.15
 #: How partial labels are resolved to one of the labels they stand for:
