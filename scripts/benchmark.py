@@ -602,7 +602,7 @@ def benchmark_turku(
         note = "lineclf skipped (--skip-lineclf)."
     elif cross_validated:
         note = (
-            f"lineclf is cross-validated ({args.folds} folds) over gn1, de-news and turku-quality together, each "
+            f"lineclf is cross-validated ({args.folds} folds) over {', '.join(corpora)} and turku-quality together, each "
             "turku text its own group, trained with turku's main text and noise as the partial labels content and "
             "noise. "
             "Its labels body, headline and caption count as content."
