@@ -49,13 +49,16 @@ def test_train_model_reports_each_data_argument(tmp_path):
     assert result.reports["second"].confusion.sum() == sum(d.n_units for d in pages[3:])
 
 
-class _WeightSpy(type(tiny_estimator())):
-    """A LineClassifier that records the document weights each fit gets."""
+class _FitSpy(type(tiny_estimator())):
+    """A LineClassifier that records what each fit gets: the document weights
+    (``seen``) and the labels by page (``labels_seen``)."""
 
     seen: list = []
+    labels_seen: list = []
 
     def fit(self, documents, labels=None, groups=None, sample_weight=None):
         self.seen.append([(doc.name, w) for doc, w in zip(documents, sample_weight)])
+        self.labels_seen.append({doc.name: list(doc.labels) for doc in documents})
         return super().fit(documents, labels, groups, sample_weight)
 
 
@@ -64,11 +67,11 @@ def test_train_model_weights_each_data_argument_in_every_fit(tmp_path):
     write_labelled_dir(tmp_path / "first", pages[:3])
     write_labelled_dir(tmp_path / "second", pages[3:])
     path = tmp_path / "m.joblib"
-    _WeightSpy.seen = []
-    spy = _WeightSpy(**tiny_estimator().get_params())
+    _FitSpy.seen = []
+    spy = _FitSpy(**tiny_estimator().get_params())
     train_model([tmp_path / "first", tmp_path / "second"], path, folds=2, estimator=spy, data_weights={"second": 2.5})
-    assert len(_WeightSpy.seen) == 3  # two folds, then the final fit
-    for fit in _WeightSpy.seen:
+    assert len(_FitSpy.seen) == 3  # two folds, then the final fit
+    for fit in _FitSpy.seen:
         assert fit and all(w == (2.5 if Path(name).parent.name == "second" else 1.0) for name, w in fit)
     assert {k: v["weight"] for k, v in load_bundle(path)["metadata"]["trained_on"].items()} == {"first": 1.0, "second": 2.5}
 
@@ -150,29 +153,19 @@ def test_evaluate_refuses_partial_labels(tmp_path):
     assert "partial label 'noise' (one of teaser, chrome) can be trained on, not scored" in message
 
 
-class _LabelSpy(type(tiny_estimator())):
-    """A LineClassifier that records the labels each fit gets, by page."""
-
-    seen: list = []
-
-    def fit(self, documents, labels=None, groups=None, sample_weight=None):
-        self.seen.append({doc.name: list(doc.labels) for doc in documents})
-        return super().fit(documents, labels, groups, sample_weight)
-
-
 def test_train_model_relabels_one_data_argument_for_training_only(tmp_path):
     pages = synthetic_pages()
     write_labelled_dir(tmp_path / "first", pages[:3])
     write_labelled_dir(tmp_path / "second", pages[3:])
     path = tmp_path / "m.joblib"
-    _LabelSpy.seen = []
-    spy = _LabelSpy(**tiny_estimator().get_params())
+    _FitSpy.seen, _FitSpy.labels_seen = [], []
+    spy = _FitSpy(**tiny_estimator().get_params())
     result = train_model(
         [tmp_path / "first", tmp_path / "second"], path, folds=2, estimator=spy, relabel={"second": {"chrome": "noise"}}
     )
     # two folds, then the final fit (each after its guide's fit on the fully labelled pages)
-    assert sum(any(Path(name).parent.name == "second" for name in fit) for fit in _LabelSpy.seen) == 3
-    for fit in _LabelSpy.seen:
+    assert sum(any(Path(name).parent.name == "second" for name in fit) for fit in _FitSpy.labels_seen) == 3
+    for fit in _FitSpy.labels_seen:
         for name, labels in fit.items():
             if Path(name).parent.name == "second":
                 assert "noise" in labels and "chrome" not in labels
