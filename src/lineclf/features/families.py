@@ -144,14 +144,12 @@ def punctuation_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     n = np.maximum(chars.lengths, 1).astype(float)
     letters = chars.per_line((f & _LETTER) > 0)
     space = (f & _SPACE) > 0
-    visible, word_start = chars.visible, chars.word_starts
+    word_start = chars.word_starts
     words = np.maximum(chars.words, 1)
     titled = chars.per_line(word_start & ((f & _UPPER) > 0))
     lowered = chars.per_line(word_start & ((f & _LOWER) > 0))
 
-    positions = np.arange(len(f))
-    first = np.minimum.reduceat(np.where(visible, positions, len(f)), chars.starts)
-    last = np.maximum.reduceat(np.where(visible, positions, -1), chars.starts)
+    first, last = chars.first_visible, chars.last_visible
     # A line without a visible character (only a zero-width space, say) takes
     # its document's last character as its first and its first as its last:
     # positions stay inside the document, so a page's rows do not depend on

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from .families import _Batch, _distance_ahead, _distance_back
-from .text import _DIGIT, _LOWER, _SP, _UPPER, _cue_pattern
+from .text import _DATE_NEEDS, _DIGIT, _LOWER, _SP, _UPPER, _cue_pattern
 
 #: How far back and ahead (in lines) a post marker is looked for.
 THREAD_REACH = 50
@@ -50,7 +50,8 @@ def thread_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     lines, lengths = chars.find(_cue_pattern("thread"))
     cues = np.bincount(lines, minlength=batch.n_lines).astype(float)
     covered = np.bincount(lines, weights=lengths, minlength=batch.n_lines) / np.maximum(chars.lengths, 1)
-    ago = chars.count_matches(_AGO)
+    # every relative time holds a number: only the lines with a digit are read
+    ago = chars.count_matches(_AGO, within=chars.lines_with(_DATE_NEEDS))
     # a marker line is short or mostly the marker (a name and "says:", a button)
     marker = ((cues > 0) & ((covered >= 0.3) | (chars.words <= MARKER_WORDS))) | ((ago > 0) & (chars.words <= 8))
     index = np.arange(batch.n_lines)
@@ -110,8 +111,7 @@ def _first_visible_flags(batch: _Batch) -> np.ndarray:
     chars = batch.chars
     if batch.n_lines == 0:
         return np.zeros(0, dtype=np.int64)
-    positions = np.arange(len(chars.flags))
-    first = np.minimum.reduceat(np.where(chars.visible, positions, len(chars.flags)), chars.starts)
+    first = chars.first_visible
     found = first < len(chars.flags)
     flags = chars.flags[np.minimum(first, len(chars.flags) - 1)]
     cls = np.select([(flags & _UPPER) > 0, (flags & _LOWER) > 0, (flags & _DIGIT) > 0], [1, 2, 3], 4)
@@ -122,6 +122,5 @@ def _last_visible_codes(batch: _Batch) -> np.ndarray:
     chars = batch.chars
     if batch.n_lines == 0:
         return np.zeros(0, dtype=np.uint32)
-    positions = np.arange(len(chars.flags))
-    last = np.maximum.reduceat(np.where(chars.visible, positions, -1), chars.starts)
+    last = chars.last_visible
     return np.where(last >= 0, chars.codes[np.maximum(last, 0)], 0).astype(np.uint32)

@@ -173,6 +173,18 @@ class _Chars:
         return (self.flags > 0) & ((self.flags & _SPACE) == 0)
 
     @cached_property
+    def first_visible(self) -> np.ndarray:
+        """Each line's first visible character (its position), or the text's length when it has none."""
+        positions = np.arange(len(self.flags))
+        return np.minimum.reduceat(np.where(self.visible, positions, len(self.flags)), self.starts)
+
+    @cached_property
+    def last_visible(self) -> np.ndarray:
+        """Each line's last visible character (its position), or -1 when it has none."""
+        positions = np.arange(len(self.flags))
+        return np.maximum.reduceat(np.where(self.visible, positions, -1), self.starts)
+
+    @cached_property
     def word_starts(self) -> np.ndarray:
         """Visible characters that follow whitespace or start a line."""
         return self.visible & np.concatenate(([True], ~self.visible[:-1]))
