@@ -1,6 +1,6 @@
-"""The `lineclf` command: train, evaluate, predict.
+"""The `lineclf` command: train, evaluate, predict, review.
 
-One module per command (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`),
+One module per command (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.review`),
 each a signature over the library and one call; what they share is in
 :mod:`.app` and :mod:`.progress`. Heavy modules are imported inside the
 commands so that `--help` stays instant.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import train  # noqa: F401, I001
 from . import evaluate  # noqa: F401
 from . import predict  # noqa: F401
+from . import review  # noqa: F401
 from .app import app
 from .progress import progress_text
 

@@ -62,11 +62,11 @@ def plan_outputs(
             raise UsageError(f"{target}: exists; pass --overwrite to replace it, or choose another --out-dir")
         claimed[key] = str(source.path)
         targets[str(source.path)] = target
-    _check_writable_folder(out_dir)
+    check_writable_folder(out_dir)
     return targets
 
 
-def _check_writable_folder(out_dir: Path) -> None:
+def check_writable_folder(out_dir: Path) -> None:
     """Create ``out_dir`` and try a file in it, so that an unwritable folder is
     reported before the model is loaded and the first page labelled."""
     if out_dir.exists() and not out_dir.is_dir():
