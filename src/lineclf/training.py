@@ -265,3 +265,118 @@ def write_json(path: str | Path, payload) -> None:
     """Write JSON atomically (temp file, then rename)."""
     with atomic_writer(path) as handle:
         handle.write((json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- starting from a model
+
+#: ``--base default`` names the shipped model.
+DEFAULT_BASE = "default"
+#: With ``--retrain``, how much each line of the pages the base was not
+#: trained on counts, unless --data-weight says: a few corrected pages among
+#: the base's hundreds must count for something.
+DEFAULT_RETRAIN_WEIGHT = 10.0
+
+
+@dataclass
+class AdaptResult:
+    model: LineClassifier
+    #: Held-out scores of the base and of the adapted model ("base", "adapted"), when cross-validated.
+    reports: dict[str, Report]
+    folds: int
+    pages: int = 0
+    skipped: list[tuple[str, LineclfError]] = field(default_factory=list)
+
+
+def base_model_path(base: str | Path) -> Path | None:
+    """The model file ``--base`` names (None: the shipped model)."""
+    return None if str(base) == DEFAULT_BASE else Path(base)
+
+
+def adapt_from_base(
+    data: Sequence[str | Path],
+    model_path: str | Path,
+    base: str | Path = DEFAULT_BASE,
+    manifests: Sequence[str | Path] = (),
+    folds: int = 5,
+    on_error: str = "stop",
+) -> AdaptResult:
+    """Adapt the model ``base`` to the labelled pages under ``data`` (a
+    site's corrected pages) with :func:`~lineclf.model.adapt_model`, and save
+    it to ``model_path``; the base's training data is not needed.
+
+    With ``folds`` >= 2, each fold's pages (folds by page, as the pages come
+    from the sites the model is adapted to) are labelled by the base and by
+    the base adapted to the other folds' pages: the reports say what the
+    adaptation buys on pages it has not seen."""
+    from sklearn.model_selection import KFold
+
+    from .model import adapt_model, load_bundle
+
+    if on_error not in ("stop", "skip"):
+        raise UsageError(f"unknown on-error mode {on_error!r}; expected one of stop, skip")
+    check_output_path(model_path)
+    if Path(model_path).suffix == SKOPS_SUFFIX:
+        skops_module(Path(model_path))
+    bundle = load_bundle(base_model_path(base))
+    model = bundle["estimator"]
+    skipped: list[tuple[str, LineclfError]] | None = [] if on_error == "skip" else None
+    documents = read_labelled_corpus(data, manifests, skipped=skipped)
+    if not documents:
+        raise DataFormatError("no labelled pages to adapt to" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    reports: dict[str, Report] = {}
+    n_folds = min(folds, len(documents))
+    if n_folds >= 2:
+        base_labels: list = [None] * len(documents)
+        adapted_labels: list = [None] * len(documents)
+        for train, test in KFold(n_splits=n_folds).split(documents):
+            adapted = adapt_model(model, [documents[i] for i in train])
+            pages = [documents[i] for i in test]
+            for i, base_pred, adapted_pred in zip(test, model.predict(pages), adapted.predict(pages)):
+                base_labels[i], adapted_labels[i] = base_pred, adapted_pred
+        reports = {
+            "base": Report.from_documents(documents, base_labels),
+            "adapted": Report.from_documents(documents, adapted_labels),
+        }
+    adapted = adapt_model(model, documents)
+    metadata = dict(bundle.get("metadata") or {})
+    metadata["adapted"] = [
+        *metadata.get("adapted", []),
+        {
+            "from": str(base),
+            "pages": len(documents),
+            "lines": sum(doc.n_units for doc in documents),
+            "cross_validation": {"folds": n_folds if reports else 0, "grouped_by": "file", "scores": {k: r.to_dict() for k, r in reports.items()}},
+        },
+    ]
+    save_model(adapted, model_path, metadata)
+    return AdaptResult(adapted, reports, n_folds if reports else 0, len(documents), skipped or [])
+
+
+def base_recipe(base: str | Path, data: Sequence[str | Path]) -> tuple[LineClassifier, dict[str, float], dict[str, dict[str, str]]]:
+    """What ``--base B --retrain`` trains with: B's parameters (unfitted), and
+    for each DATA item named as one of B's training sources its weight and
+    relabelling; every other DATA item (the user's pages) gets
+    :data:`DEFAULT_RETRAIN_WEIGHT`. A base that none of DATA's names match
+    is refused: retraining it needs its training data."""
+    from .model import load_bundle
+
+    bundle = load_bundle(base_model_path(base))
+    trained_on = (bundle.get("metadata") or {}).get("trained_on") or {}
+    names = [Path(item).name or str(item) for item in data]
+    if not any(name in trained_on for name in names):
+        listed = ", ".join(trained_on) or "nothing recorded"
+        raise UsageError(
+            f"--retrain needs the base model's training data among DATA (it was trained on: {listed}); "
+            "without it, leave out --retrain to adapt the base to your pages"
+        )
+    weights: dict[str, float] = {}
+    relabel: dict[str, dict[str, str]] = {}
+    for name in names:
+        source = trained_on.get(name)
+        if source is None:
+            weights[name] = DEFAULT_RETRAIN_WEIGHT
+            continue
+        weights[name] = float(source.get("weight", 1.0))
+        if source.get("relabelled"):
+            relabel[name] = dict(source["relabelled"])
+    return clone(bundle["estimator"]), weights, relabel

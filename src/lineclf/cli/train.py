@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import UsageError
 from .app import DebugOption, ManifestOption, OnError, OnErrorOption, VerboseOption, app, handle_errors, report_skipped, skip_messages
 from .progress import fold_progress
 
@@ -52,6 +53,24 @@ def train(
             "e.g. gn1:chrome=noise where chrome may hide teasers; scores compare with the labels as written. Repeatable.",
         ),
     ] = None,
+    base: Annotated[
+        Optional[str],
+        typer.Option(
+            "--base",
+            metavar="MODEL",
+            help="Start from this model ('default': the shipped one) and adapt it to DATA, your corrected pages; "
+            "its training data is not needed. Scores: held-out pages, base against adapted.",
+        ),
+    ] = None,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="With --base: instead of adapting, train the base's recipe (its parameters, and its weights and "
+            "relabelling of the DATA named as its training data) on DATA, which must hold that training data; "
+            "your other DATA count 10 times unless --data-weight says otherwise.",
+        ),
+    ] = False,
     on_error: OnErrorOption = OnError.stop,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -62,29 +81,46 @@ def train(
     or by file, reported for all pages and for each DATA argument on its own.
     With --on-error skip, bad labelled files are left out and listed at the
     end; the model is still written, and the exit status is 1.
+
+    With --base, the model starts from a trained one: adapted to DATA (a
+    few corrected pages of your sites, e.g. from lineclf review) in seconds,
+    or with --retrain trained again with your pages beside its own data.
     """
-    run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error)
+    if base is not None and not retrain:
+        if data_weight or relabel or tune_label_bias or bias_labels:
+            raise UsageError("adapting (--base without --retrain) takes no --data-weight, --relabel or label bias options")
+        return run_adapt(data, model, groups, folds, report_json, base, on_error)
+    if retrain and base is None:
+        raise UsageError("--retrain needs --base MODEL")
+    run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error, base)
 
 
-def run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error) -> None:
+def run_train(data, model, groups, folds, report_json, data_weight, tune_label_bias, bias_labels, relabel, on_error, base=None) -> None:
     """The work of `lineclf train`: see :func:`train`."""
     from ..io import check_output_path
-    from ..training import parse_bias_labels, train_model
+    from ..training import base_recipe, parse_bias_labels, train_model
 
     if report_json is not None:
         check_output_path(report_json)
+    estimator, weights, relabelling = None, {}, {}
+    if base is not None:
+        estimator, weights, relabelling = base_recipe(base, data)
+    weights.update(_data_weights(data_weight or []))
+    for name, mapping in _relabelling(relabel or []).items():
+        relabelling.setdefault(name, {}).update(mapping)
     with fold_progress(folds) as progress:
         result = train_model(
             data,
             model,
             manifests=groups or [],
             folds=folds,
+            estimator=estimator,
             progress=progress,
             on_error=on_error.value,
-            data_weights=_data_weights(data_weight or []),
+            data_weights=weights,
             tune_label_bias=tune_label_bias,
             bias_labels=None if bias_labels is None else parse_bias_labels(bias_labels),
-            relabel=_relabelling(relabel or []),
+            relabel=relabelling,
         )
     skipped = skip_messages(result.skipped)
     tuned = ", label bias tuned on the other folds" if result.label_bias is not None else ""
@@ -117,3 +153,21 @@ def _relabelling(items: list[str]) -> dict[str, dict[str, str]]:
     for data, label, new in map(parse_relabel, items):
         mapping.setdefault(data, {})[label] = new
     return mapping
+
+
+def run_adapt(data, model, groups, folds, report_json, base, on_error) -> None:
+    """`lineclf train --base MODEL` without --retrain: see :func:`train`."""
+    from ..io import check_output_path
+    from ..training import adapt_from_base, write_json
+
+    if report_json is not None:
+        check_output_path(report_json)
+    result = adapt_from_base(data, model, base, manifests=groups or [], folds=folds, on_error=on_error.value)
+    skipped = skip_messages(result.skipped)
+    for title, report in result.reports.items():
+        heading = f"held-out pages ({result.folds} folds by page): {'the base model' if title == 'base' else 'adapted to the other folds'}"
+        typer.echo(report.to_text(heading) + "\n", err=True)
+    if report_json is not None:
+        write_json(report_json, {title: r.to_dict() for title, r in result.reports.items()})
+    typer.echo(f"lineclf: {base} adapted to {result.pages} page(s); model written to {model}", err=True)
+    report_skipped(skipped, len(skipped) + result.pages)

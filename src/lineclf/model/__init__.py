@@ -4,6 +4,8 @@
 - :mod:`.passes`: its stages as building blocks (layout features, hashed
   words, first pass, second pass, label bias);
 - :mod:`.linear`, :mod:`.trees`: the two passes' fast predictors;
+- :mod:`.adaptation`: adapting a fitted model to a site from a few
+  corrected pages (:func:`adapt_model`);
 - :mod:`.files`: saving and (safely) loading model files.
 
 Model files name the classifier ``lineclf.model.LineClassifier``: it stays
@@ -12,6 +14,7 @@ importable from here whatever module defines it.
 
 from __future__ import annotations
 
+from .adaptation import SiteAdapter, adapt_model
 from .classifier import (
     DEFAULT_CLASS_WEIGHT_POWER,
     DEFAULT_HASH_FEATURES,
@@ -52,6 +55,8 @@ __all__ = [
     "SKOPS_SUFFIX",
     "SKOPS_TRUSTED",
     "LineClassifier",
+    "SiteAdapter",
+    "adapt_model",
     "default_model_path",
     "file_sha256",
     "load_bundle",

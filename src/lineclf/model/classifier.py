@@ -33,6 +33,7 @@ from ..document import Document, document_groups
 from ..errors import DataFormatError, UsageError
 from ..features import DEFAULT_CONTEXT, SITE_FEATURE_NAMES, SiteCounts, batch_features
 from ..labels import LABELS, PARTIAL_LABELS, label_names
+from .adaptation import adapted_proba, adapter_input
 from .passes import (
     check_label_bias,
     first_pass_proba,
@@ -285,6 +286,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             first = self._oof(self._linear_model, L, y, unit_groups, weight)
             X = np.hstack([X, revision_features(first, offsets, long_lines(X))])
         self.tree_model_ = fit_quietly(self._tree_model(), X, y, weight)
+        self.adapters_ = []  # a refitted model keeps no adapter of its former self
         self.classes_ = np.array(LABELS)
         return self
 
@@ -316,9 +318,15 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def revise(self, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> list[np.ndarray]:
         """The second pass: per document, the trees' probabilities of a
-        batch's layout features and first-pass probabilities, shifted by ``label_bias``."""
-        n_site = len(SITE_FEATURE_NAMES) if self.site_repetition else 0
-        proba = second_pass_proba(self.tree_model_, X, first, offsets, n_site)
+        batch's layout features and first-pass probabilities, corrected by
+        the site adapters of :func:`~lineclf.model.adaptation.adapt_model`
+        when it has any, shifted by ``label_bias``."""
+        adapters = getattr(self, "adapters_", None)
+        if adapters:
+            proba = adapted_proba(adapters, *adapter_input(self, X, first, offsets))
+        else:
+            n_site = len(SITE_FEATURE_NAMES) if self.site_repetition else 0
+            proba = second_pass_proba(self.tree_model_, X, first, offsets, n_site)
         # model files from before label_bias have none
         return split_rows(shift_priors(proba, getattr(self, "label_bias", None)), offsets)
 

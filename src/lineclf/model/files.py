@@ -46,6 +46,9 @@ SKOPS_SUFFIX = ".skops"
 SKOPS_TRUSTED = (
     "lineclf.model.LineClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # an adapted model's adapter (plain arrays)
+    "lineclf.model.adaptation.SiteAdapter",
+    "lineclf.model.adaptation._Tree",
 )
 # The "loading a model runs code" warning is given once per process, so the
 # process is where that fact lives.
