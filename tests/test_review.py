@@ -236,3 +236,17 @@ def test_review_page_is_shipped_in_the_package():
 
     html = review_page_html().decode("utf-8")
     assert "X-Lineclf-Token" in html and np.all([label in html for label in LABELS])
+
+
+def test_review_refuses_a_busy_port_and_undecodable_input(tmp_path, model_file):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("review", SEED_TXT, "--out-dir", tmp_path / "out", "--model", model_file, "--no-browser", "--port", port)
+        assert f"cannot listen on 127.0.0.1:{port}" in assert_clean_error(result, 1)
+    latin1 = write_bytes(tmp_path, "latin1.txt", "Grüße\n".encode("latin-1"))
+    result = run_cli("review", latin1, "--out-dir", tmp_path / "out", "--model", model_file, "--no-browser")
+    assert "latin1.txt" in assert_clean_error(result, 1)
