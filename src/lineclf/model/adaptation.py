@@ -35,12 +35,12 @@ from .passes import long_lines, revision_features, second_pass_proba
 logger = logging.getLogger(__name__)
 
 #: Boosting rounds (one small tree per label each).
-DEFAULT_ADAPT_ROUNDS = 20
-DEFAULT_ADAPT_LEARNING_RATE = 0.3
+DEFAULT_ADAPT_ROUNDS = 10
+DEFAULT_ADAPT_LEARNING_RATE = 0.1
 #: Leaves per tree: a few rules per round, not a second model.
 DEFAULT_ADAPT_LEAVES = 8
 #: Lines a leaf needs, so that one odd line does not make a rule.
-DEFAULT_ADAPT_MIN_LEAF = 5
+DEFAULT_ADAPT_MIN_LEAF = 10
 #: Log-probabilities are floored here, so that a probability of 0 stays a number.
 _LOG_FLOOR = 1e-6
 
