@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_ADAPT_ROUNDS = 10
 DEFAULT_ADAPT_LEARNING_RATE = 0.1
 #: Leaves per tree: a few rules per round, not a second model.
-DEFAULT_ADAPT_LEAVES = 8
+DEFAULT_ADAPT_LEAVES = 4
 #: Lines a leaf needs, so that one odd line does not make a rule.
 DEFAULT_ADAPT_MIN_LEAF = 10
 #: Log-probabilities are floored here, so that a probability of 0 stays a number.
