@@ -155,3 +155,24 @@ def test_tiny_estimator_is_what_the_base_fixture_uses(tiny_model):
     # the adaptation tests above rely on the session's tiny model being a plain fit
     assert tiny_model.get_params() == tiny_estimator().get_params()
     assert synthetic_page(0, "x").labels is not None and SEED_TSV.is_file()
+
+
+# --------------------------------------------------------------------------- the k-pages benchmark
+
+
+def test_k_pages_benchmark_scores_the_same_unseen_pages_for_every_k(tiny_model):
+    from conftest import load_script
+
+    script = load_script("adaptation")
+    pages = site_pages(9)
+    orders = script.site_orders(pages, 3)
+    assert len(orders) == 3
+    for corrected, scored in orders:
+        assert len(corrected) == max(script.KS) and len(scored) == 4
+        assert not {d.name for d in corrected} & {d.name for d in scored}
+    # another order, other pages corrected; the same order each run (seeded)
+    assert [d.name for d in orders[0][0]] != [d.name for d in orders[1][0]]
+    assert [d.name for d in script.site_orders(pages, 1)[0][0]] == [d.name for d in orders[0][0]]
+    result = script.measure_site(tiny_model, pages, 2, {})
+    assert set(result) == {str(k) for k in script.KS}
+    assert result["5"]["macro_f1"] > result["0"]["macro_f1"]
