@@ -137,6 +137,15 @@ def test_train_base_refuses_options_it_cannot_use(tmp_path, model_file):
     assert not (tmp_path / "m.joblib").exists()
 
 
+def test_train_base_refuses_partial_labels_naming_the_file(tmp_path, model_file):
+    page = site_pages(1)[0]
+    write_labelled_dir(tmp_path / "mine", [page.with_labels(["noise"] + list(page.labels[1:]))])
+    result = run_cli("train", tmp_path / "mine", "--base", model_file, "-m", tmp_path / "m.joblib")
+    message = assert_clean_error(result, 1)
+    assert message.endswith("site-0.tsv: partial label 'noise': adapting needs one of the five labels on every line")
+    assert not (tmp_path / "m.joblib").exists()
+
+
 def test_train_base_retrain_uses_the_base_recipe(tmp_path, training_docs):
     # a base that records what it was trained on, as `lineclf train` does
     write_labelled_dir(tmp_path / "theirs", training_docs)

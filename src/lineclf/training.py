@@ -320,7 +320,11 @@ def adapt_from_base(
     bundle = load_bundle(base_model_path(base))
     model = bundle["estimator"]
     skipped: list[tuple[str, LineclfError]] | None = [] if on_error == "skip" else None
-    documents = read_labelled_corpus(data, manifests, skipped=skipped)
+    documents = read_labelled_corpus(data, manifests, skipped=skipped, partial=True)
+    for doc in documents:
+        partial = next((label for label in doc.labels if label in PARTIAL_LABELS), None)
+        if partial is not None:
+            raise DataFormatError(f"{doc.name}: partial label {partial!r}: adapting needs one of the five labels on every line")
     if not documents:
         raise DataFormatError("no labelled pages to adapt to" + (f" ({len(skipped)} skipped)" if skipped else ""))
     reports: dict[str, Report] = {}
