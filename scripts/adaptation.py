@@ -123,7 +123,9 @@ def base_models(corpora, turku, groups_of_sites, cache: Path, jobs: int) -> list
     return paths
 
 
-def retrain_comparison(corpora, turku, groups_of_sites, bases, cache: Path, jobs: int, adapt_params: dict) -> dict:
+def retrain_comparison(
+    corpora, turku, groups_of_sites, bases, cache: Path, jobs: int, adapt_params: dict, weight: float | None = None
+) -> dict:
     """Per site, at k = max(KS) and the first order: the base adapted to the
     site's corrected pages against the recipe retrained with them (each
     group's sites' corrected pages together, weighted as `train --base
@@ -132,6 +134,7 @@ def retrain_comparison(corpora, turku, groups_of_sites, bases, cache: Path, jobs
 
     from lineclf.training import DEFAULT_RETRAIN_WEIGHT
 
+    weight = DEFAULT_RETRAIN_WEIGHT if weight is None else weight
     by_site: dict[str, list[Document]] = {}
     for doc in corpora["gn1"]:
         by_site.setdefault(doc.site, []).append(doc)
@@ -139,14 +142,15 @@ def retrain_comparison(corpora, turku, groups_of_sites, bases, cache: Path, jobs
     for held_out in groups_of_sites:
         documents, groups, weights = recipe_training(corpora, turku, set(held_out))
         corrected = [doc for site in held_out for doc in site_orders(by_site[site], 1)[0][0]]
-        key = cache_key([*held_out, "retrain", *[d.name for d in corrected]], len(documents), sum(d.n_units for d in documents))
+        tag = ["retrain", *[d.name for d in corrected]] + ([] if weight == DEFAULT_RETRAIN_WEIGHT else [f"weight={weight}"])
+        key = cache_key([*held_out, *tag], len(documents), sum(d.n_units for d in documents))
         path = cache / f"retrained-{key}.joblib"
         paths.append(path)
         if not path.exists():
             logger.info("retraining the recipe with %d corrected pages of %s", len(corrected), ", ".join(held_out))
             tasks.append(delayed(fit_base)(
                 documents + corrected, groups + [doc.site for doc in corrected],
-                weights + [DEFAULT_RETRAIN_WEIGHT] * len(corrected), str(path)))
+                weights + [weight] * len(corrected), str(path)))
     if tasks:
         import cloudpickle
 
@@ -272,7 +276,7 @@ def render_markdown(payload: dict) -> str:
             "",
             f"## Retraining the recipe instead (k = {max(KS)}, first order)",
             "",
-            f"The base model trained again with the shipped recipe and, weighted {RETRAIN_WEIGHT_TEXT}, the "
+            f"The base model trained again with the shipped recipe and, weighted {payload.get('retrain_weight') or RETRAIN_WEIGHT_TEXT}, the "
             f"{max(KS)} corrected pages of each site of its group (`lineclf train --base --retrain`), against the "
             "base adapted to the site's pages, on the same scored pages.",
             "",
@@ -319,6 +323,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="Adapter boosting rounds (default: the package's).")
     parser.add_argument("--learning-rate", type=float, help="Adapter learning rate (default: the package's).")
     parser.add_argument("--retrain", action="store_true", help="Also retrain the recipe with the corrected pages (k=5, first order) and compare.")
+    parser.add_argument("--retrain-weight", type=float, help="Weight of the corrected pages when retraining (default: train --retrain's).")
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--png", type=Path)
@@ -341,9 +346,11 @@ def main(argv=None) -> int:
     }
     sites = measure(corpora, groups_of_sites, bases, args.orders, adapt_params)
     command = ".venv/bin/python scripts/adaptation.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    payload = {"command": command.strip(), "orders": args.orders, "adapt_params": adapt_params, "ks": list(KS), "sites": sites, "mean": mean_over_sites(sites)}
+    payload = {"command": command.strip(), "retrain_weight": args.retrain_weight, "orders": args.orders, "adapt_params": adapt_params, "ks": list(KS), "sites": sites, "mean": mean_over_sites(sites)}
     if args.retrain:
-        payload["retrain"] = retrain_comparison(corpora, turku, groups_of_sites, bases, args.cache, args.jobs, adapt_params)
+        payload["retrain"] = retrain_comparison(
+            corpora, turku, groups_of_sites, bases, args.cache, args.jobs, adapt_params, args.retrain_weight
+        )
     text = render_markdown(payload)
     print(text)
     if args.markdown:
