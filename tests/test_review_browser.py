@@ -57,6 +57,15 @@ def test_keyboard_relabels_a_range_undo_works_and_save_writes_the_file(tmp_path,
         page = open_review(browser, server, "page.tsv")
         predicted = shown_labels(page)
         assert len(predicted) == 7
+        # ? goes from line to line the model is unsure of, wrapping round
+        unsure = page.locator("main .line.unsure").evaluate_all("rows => rows.map(r => r.dataset.unit)")
+        assert unsure, "the test needs lines the tiny model is unsure of"
+        for unit in unsure + unsure[:1]:
+            page.keyboard.press("?")
+            assert page.locator("main .line.cursor").get_attribute("data-unit") == unit
+        page.keyboard.press("Escape")
+        for _ in range(7):
+            page.keyboard.press("k")
         # line 4 (the body's first sentence) down to line 6, with the keyboard
         page.keyboard.press("j")
         page.keyboard.press("ArrowDown")
