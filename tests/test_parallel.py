@@ -356,3 +356,40 @@ def test_progress_display_on_a_terminal_keeps_messages_whole(monkeypatch):
     with progress.page_progress(show=False) as display:
         display.advance(1)
     assert terminal.getvalue() == shown
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_interrupt_between_pages_releases_the_workers_before_lineclf_exits(model_file, tmp_path, monkeypatch, jobs):
+    """An interrupt that lands while the command writes a page (outside the
+    labelling generator) must still close the runner there and then, killing
+    the workers: left to the garbage collector, the workers would go on with
+    the tasks in flight, and the process would wait for them at exit."""
+    import sys
+
+    import typer
+
+    import lineclf.cli  # noqa: F401  (registers the commands)
+    from lineclf.labelling import runners
+
+    predict_command = sys.modules["lineclf.cli.predict"]  # the package's `predict` is the command function
+
+    events: list[str] = []
+    for cls in (runners.Runner, runners.JoblibRunner):
+        original = cls.close
+
+        def close(self, failed, original=original):
+            events.append(f"close failed={failed}")
+            return original(self, failed)
+
+        monkeypatch.setattr(cls, "close", close)
+
+    def interrupted_write(text):
+        events.append("write")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(predict_command, "write_stdout", interrupted_write)
+    monkeypatch.setattr(typer, "echo", lambda message="", err=False, **kw: events.append(str(message)))
+    dumps = [write_bytes(tmp_path, f"d{i}.txt", "\n".join(SAMPLE_TEXTS[i % len(SAMPLE_TEXTS)] for _ in range(3)).encode()) for i in range(6)]
+    result = run_cli("predict", *dumps, "--model", model_file, "-j", str(jobs))
+    assert result.exit_code == 130
+    assert events[:3] == ["write", "close failed=True", "lineclf: interrupted"], events

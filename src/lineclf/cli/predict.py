@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
@@ -158,7 +159,10 @@ def run_predict(inputs, model, out_dir, output_format, keep, input_format, text_
     failed_inputs: set[str | None] = set()
     done = 0
     pages_of_records = False
-    with page_progress(show=out_dir is not None or not sys.stdout.isatty()) as progress:
+    # closed here rather than when garbage collected: an interrupt that lands
+    # between two pages must stop the workers (and drop a half-written file)
+    # before lineclf exits, not leave them finishing tasks that exit waits for
+    with contextlib.closing(outcomes), page_progress(show=out_dir is not None or not sys.stdout.isatty()) as progress:
         for outcome in outcomes:
             pages_of_records = pages_of_records or outcome.format in RECORD_FORMATS
             if outcome.error is not None:
