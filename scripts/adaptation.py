@@ -64,6 +64,13 @@ ADAPTER_DEFAULTS = ", ".join(
 )
 
 
+def pages_by_site(documents: list[Document]) -> dict[str, list[Document]]:
+    by_site: dict[str, list[Document]] = {}
+    for doc in documents:
+        by_site.setdefault(doc.site, []).append(doc)
+    return by_site
+
+
 def measured_sites(gn1: list[Document]) -> list[str]:
     counts = Counter(doc.site for doc in gn1)
     return sorted((site for site, n in counts.items() if n >= MIN_SITE_PAGES), key=lambda s: (-counts[s], s))
@@ -135,9 +142,7 @@ def retrain_comparison(
     from lineclf.training import DEFAULT_RETRAIN_WEIGHT
 
     weight = DEFAULT_RETRAIN_WEIGHT if weight is None else weight
-    by_site: dict[str, list[Document]] = {}
-    for doc in corpora["gn1"]:
-        by_site.setdefault(doc.site, []).append(doc)
+    by_site = pages_by_site(corpora["gn1"])
     paths, tasks = [], []
     for held_out in groups_of_sites:
         documents, groups, weights = recipe_training(corpora, turku, set(held_out))
@@ -210,9 +215,7 @@ def measure_site(base, pages: list[Document], orders: int, adapt_params: dict) -
 
 
 def measure(corpora, groups_of_sites, bases: list[Path], orders: int, adapt_params: dict) -> dict:
-    by_site: dict[str, list[Document]] = {}
-    for doc in corpora["gn1"]:
-        by_site.setdefault(doc.site, []).append(doc)
+    by_site = pages_by_site(corpora["gn1"])
     results = {}
     for held_out, path in zip(groups_of_sites, bases):
         base = lineclf.load_model(path)

@@ -17,7 +17,7 @@ from lineclf.document import Document
 from lineclf.errors import DataFormatError, ModelFileError, UsageError
 from lineclf.io import read_dump
 from lineclf.labels import CONTENT_LABELS, LABELS
-from lineclf.model.classifier import _encode
+from lineclf.model.passes import encode_labels as _encode
 from lineclf.model import (
     DEFAULT_MODEL_NAME,
     shift_priors,

@@ -30,7 +30,7 @@ from ..document import Document
 from ..errors import DataFormatError
 from ..features import SITE_FEATURE_NAMES, SiteCounts
 from ..labels import LABELS
-from .passes import long_lines, revision_features, second_pass_proba
+from .passes import document_labels, encode_labels, page_weights, second_pass_proba, second_pass_revision
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +143,9 @@ def adapter_input(model, X: np.ndarray, first: np.ndarray | None, offsets: np.nd
     model's log-probabilities beside it) and those log-probabilities, which
     it starts from: the model's own, before any adapter or ``label_bias``."""
     n_site = len(SITE_FEATURE_NAMES) if model.site_repetition else 0
-    proba = second_pass_proba(model.tree_model_, X, first, offsets, n_site)
+    revision = second_pass_revision(X, first, offsets)
+    proba = second_pass_proba(model.tree_model_, X, first, offsets, n_site, revision)
     scores = np.log(np.maximum(proba, _LOG_FLOOR))
-    revision = np.zeros((len(X), 0)) if first is None else revision_features(first, offsets, long_lines(X))
     return np.hstack([X, revision, scores]), scores
 
 
@@ -172,24 +172,14 @@ def adapt_model(
     model itself is left as it was; its training data is not needed.
     ``sample_weight``: one weight per document (default 1)."""
     documents = list(documents)
-    if labels is None:
-        missing = [doc.name for doc in documents if doc.labels is None]
-        if missing:
-            raise DataFormatError(f"{missing[0]}: document has no labels to adapt to")
-        labels = [doc.labels for doc in documents]
-    index = {label: i for i, label in enumerate(LABELS)}
-    names = [label for seq in labels for label in seq]
-    unknown = sorted({label for label in names if label not in index})
-    if unknown:
-        raise DataFormatError(
-            f"adapting needs lines with one of the five labels ({', '.join(LABELS)}), not {unknown[0]!r}"
-        )
-    if not names:
+    labels = document_labels(documents, labels, "adapt to")
+    y, _ = encode_labels(labels)
+    if len(y) == 0:
         raise DataFormatError("no labelled lines to adapt to")
-    y = np.array([index[label] for label in names], dtype=np.int64)
-    page_weight = np.ones(len(documents)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    if page_weight.shape != (len(documents),) or not np.isfinite(page_weight).all() or (page_weight <= 0).any():
-        raise DataFormatError("sample_weight: one finite weight greater than 0 per document")
+    if (y < 0).any():
+        partial = next(label for seq in labels for label in seq if label not in LABELS)
+        raise DataFormatError(f"adapting needs lines with one of the five labels ({', '.join(LABELS)}), not {partial!r}")
+    page_weight = page_weights(sample_weight, documents)
     X, T, offsets = model.layout(documents, SiteCounts.of(documents))
     first = model.first_pass(X, T)
     Z, scores = adapter_input(model, X, first, offsets)

@@ -30,11 +30,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ..document import Document, document_groups
-from ..errors import DataFormatError, UsageError
+from ..errors import DataFormatError
 from ..features import DEFAULT_CONTEXT, SITE_FEATURE_NAMES, SiteCounts, batch_features
-from ..labels import LABELS, PARTIAL_LABELS, label_names
+from ..labels import LABELS, label_names
 from .adaptation import adapted_proba, adapter_input
 from .passes import (
+    document_labels,
+    encode_labels,
+    page_weights,
     check_label_bias,
     first_pass_proba,
     fit_quietly,
@@ -252,13 +255,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         the model ``partial_resolution`` names) and then counts
         ``partial_weight`` times as much as a fully labelled one."""
         documents = list(documents)
-        if labels is None:
-            missing = [doc.name for doc in documents if doc.labels is None]
-            if missing:
-                raise DataFormatError(f"{missing[0]}: document has no labels to learn from")
-            labels = [doc.labels for doc in documents]
+        labels = document_labels(documents, labels, "learn from")
         self._check_params()
-        y, allowed = _encode(labels)
+        y, allowed = encode_labels(labels)
         if len(y) == 0:
             raise DataFormatError("no labelled lines to learn from")
         partial = y < 0
@@ -266,7 +265,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             raise DataFormatError("only partial labels (content, noise): some pages must carry the five labels")
         if groups is None:
             groups = document_groups(documents)
-        page_weight = _page_weight(sample_weight, documents)
+        page_weight = page_weights(sample_weight, documents)
         line_weight = np.repeat(page_weight, [doc.n_units for doc in documents])
         unit_groups = np.repeat(np.asarray(groups, dtype=object), [doc.n_units for doc in documents])
         unit_groups = np.unique(unit_groups.astype(str), return_inverse=True)[1]
@@ -346,7 +345,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return 0.0
         if sample_weight is None:
             return float(np.mean(predicted == expected))
-        weight = np.repeat(_page_weight(sample_weight, documents), [len(lab) for lab in labels])
+        weight = np.repeat(page_weights(sample_weight, documents), [len(lab) for lab in labels])
         return float(np.average(predicted == expected, weights=weight))
 
 
@@ -364,37 +363,6 @@ def _most_probable_allowed(y: np.ndarray, allowed: np.ndarray, proba: np.ndarray
     return resolved
 
 
-def _page_weight(sample_weight, documents: Sequence[Document]) -> np.ndarray:
-    """One weight per document (1 when none are given), checked."""
-    if sample_weight is None:
-        return np.ones(len(documents))
-    weight = np.asarray(sample_weight, dtype=float)
-    if weight.shape != (len(documents),):
-        raise UsageError(f"sample_weight: {weight.size} weights for {len(documents)} documents (one per document)")
-    # a zero would leave some inner folds with nothing to learn from; leave the pages out instead
-    if not np.isfinite(weight).all() or (weight <= 0).any():
-        raise UsageError("sample_weight: weights must be finite and greater than 0")
-    return weight
-
-
 def _label_names(y: np.ndarray) -> list[str]:
     """Label names of label indices (LABELS order)."""
     return [LABELS[i] for i in y]
-
-
-def _encode(labels) -> tuple[np.ndarray, np.ndarray]:
-    """Label indices in LABELS order (-1 for a partial label) and, per line,
-    which labels it may have."""
-    names = [label for seq in labels for label in seq]
-    index = {name: i for i, name in enumerate(LABELS)}
-    allowed = np.zeros((len(names), len(LABELS)), dtype=bool)
-    y = np.full(len(names), -1, dtype=np.int64)
-    for row, name in enumerate(names):
-        if name in index:
-            y[row] = index[name]
-            allowed[row, index[name]] = True
-        elif name in PARTIAL_LABELS:
-            allowed[row, [index[label] for label in PARTIAL_LABELS[name]]] = True
-        else:
-            raise DataFormatError(f"unknown label {name!r}; expected one of {', '.join(LABELS)}")
-    return y, allowed

@@ -30,7 +30,8 @@ from ..features import (
     site_features,
     window_mean,
 )
-from ..labels import LABELS
+from ..errors import DataFormatError, UsageError
+from ..labels import LABELS, PARTIAL_LABELS
 from .linear import linear_proba
 from .trees import tree_proba
 
@@ -86,19 +87,31 @@ def first_pass_proba(linear_model, scaler, X: np.ndarray, T: sparse.csr_matrix) 
 
 
 def second_pass_proba(
-    tree_model, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray, n_site_columns: int
+    tree_model,
+    X: np.ndarray,
+    first: np.ndarray | None,
+    offsets: np.ndarray,
+    n_site_columns: int,
+    revision: np.ndarray | None = None,
 ) -> np.ndarray:
     """The trees' probabilities (LABELS order) of the layout features ``X``
     (whose last ``n_site_columns`` are the site columns) and the revision
     features of the first pass's probabilities ``first`` (None: the trees
     see the layout alone): what ``proba_in_label_order`` of the stacked
-    matrix gives, walked faster (see :mod:`.trees`)."""
-    revision = np.zeros((len(X), 0)) if first is None else revision_features(first, offsets, long_lines(X))
+    matrix gives, walked faster (see :mod:`.trees`). ``revision``: those
+    revision features when the caller has them already."""
+    if revision is None:
+        revision = second_pass_revision(X, first, offsets)
     # the page features are float32 values; the site shares, like the
     # first pass's probabilities, are not (trees.tree_proba takes them apart)
     exact = X.shape[1] - n_site_columns
     wide = np.hstack([X[:, exact:], revision])
     return in_label_order(tree_model, tree_proba(tree_model, X[:, :exact], wide))
+
+
+def second_pass_revision(X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
+    """The revision features the second pass sees beside ``X`` (none without a first pass)."""
+    return np.zeros((len(X), 0)) if first is None else revision_features(first, offsets, long_lines(X))
 
 
 def shift_priors(proba: np.ndarray, label_bias: Sequence[float] | None) -> np.ndarray:
@@ -217,3 +230,45 @@ def region_features(part: np.ndarray, is_long: np.ndarray) -> np.ndarray:
             np.sign(signed) * np.log1p(np.abs(signed)),
         ]
     )
+
+
+def document_labels(documents: Sequence[Document], labels, purpose: str):
+    """``labels`` (one sequence per document), or the documents' own when
+    None; a document without any is refused, naming it."""
+    if labels is not None:
+        return labels
+    missing = [doc.name for doc in documents if doc.labels is None]
+    if missing:
+        raise DataFormatError(f"{missing[0]}: document has no labels to {purpose}")
+    return [doc.labels for doc in documents]
+
+
+def page_weights(sample_weight, documents: Sequence[Document]) -> np.ndarray:
+    """One weight per document (1 when none are given), checked."""
+    if sample_weight is None:
+        return np.ones(len(documents))
+    weight = np.asarray(sample_weight, dtype=float)
+    if weight.shape != (len(documents),):
+        raise UsageError(f"sample_weight: {weight.size} weights for {len(documents)} documents (one per document)")
+    # a zero would leave some inner folds with nothing to learn from; leave the pages out instead
+    if not np.isfinite(weight).all() or (weight <= 0).any():
+        raise UsageError("sample_weight: weights must be finite and greater than 0")
+    return weight
+
+
+def encode_labels(labels) -> tuple[np.ndarray, np.ndarray]:
+    """Label indices in LABELS order (-1 for a partial label) and, per line,
+    which labels it may have."""
+    names = [label for seq in labels for label in seq]
+    index = {name: i for i, name in enumerate(LABELS)}
+    allowed = np.zeros((len(names), len(LABELS)), dtype=bool)
+    y = np.full(len(names), -1, dtype=np.int64)
+    for row, name in enumerate(names):
+        if name in index:
+            y[row] = index[name]
+            allowed[row, index[name]] = True
+        elif name in PARTIAL_LABELS:
+            allowed[row, [index[label] for label in PARTIAL_LABELS[name]]] = True
+        else:
+            raise DataFormatError(f"unknown label {name!r}; expected one of {', '.join(LABELS)}")
+    return y, allowed

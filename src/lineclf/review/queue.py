@@ -19,8 +19,7 @@ import numpy as np
 from ..document import Document
 from ..errors import DataFormatError, UsageError
 from ..features import SiteCounts
-from ..io import LABELLED_SUFFIX, PageError, RecordSettings, Source, atomic_writer, format_tsv, parse_labelled, read_source
-from ..io.readers import decode_dump, read_bytes
+from ..io import LABELLED_SUFFIX, PageError, RecordSettings, Source, atomic_writer, format_tsv, read_labelled, read_source
 from ..labelling.planning import check_writable_folder
 from ..labels import LABELS, label_names
 
@@ -174,7 +173,7 @@ def _saved_labels(target: Path, doc: Document) -> list[str] | None:
     than overwritten."""
     if not target.is_file():
         return None
-    saved = parse_labelled(decode_dump(read_bytes(target), str(target)), str(target))
+    saved = read_labelled(target)
     if saved.lines != doc.lines:
         differ = next((i for i, (a, b) in enumerate(zip(saved.lines, doc.lines)) if a != b), min(len(saved.lines), len(doc.lines)))
         raise UsageError(
