@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-region", action="store_true", help="without the second pass's region features")
     parser.add_argument("--limit-pages", type=int, metavar="N", help="only the first N pages of each corpus (a smoke test)")
     parser.add_argument("--out", type=Path, default=Path("ablation.jsonl"))
+    parser.add_argument("--predictions", type=Path, metavar="FILE",
+                        help="also write each page's held-out labels here (JSON Lines: corpus, page, labels, predicted)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="ablation: %(message)s", stream=sys.stderr)
     if args.drop_family:
@@ -118,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             "macro_f1_without_teaser": round(float(np.mean([f1[x] for x in LABELS if x != "teaser"])), 4),
             **f1,
         }
+    if args.predictions:
+        with open(args.predictions, "w", encoding="utf-8") as handle:
+            for doc, part, labels in zip(docs, parts, predicted):
+                record = {"corpus": part, "page": str(doc.name), "labels": list(doc.labels), "predicted": list(labels)}
+                handle.write(json.dumps(record) + "\n")
     line = json.dumps(result)
     print(line)
     with open(args.out, "a", encoding="utf-8") as handle:
