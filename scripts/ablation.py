@@ -121,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             | ({"seed": seed} if len(seeds) > 1 else {})
             for doc, part, labels in zip(docs, parts, predicted)
         ]
+    result["seeds"] = seeds
     if len(seeds) == 1:
         result.update(per_seed[seeds[0]])
     else:
         # the mean over seeds, and each seed's own scores: how far a seed alone moves them
-        result["seeds"] = seeds
         for name in CORPORA:
             keys = per_seed[seeds[0]][name]
             result[name] = {key: round(float(np.mean([per_seed[s][name][key] for s in seeds])), 4) for key in keys}
