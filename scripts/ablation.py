@@ -15,13 +15,13 @@ line per run to --out (and prints it):
         --relabel gn1:chrome=noise --params '{"partial_weight": 1.0}'
 
 One fit's scores move with its random_state (the seed of the linear first
-pass and of the trees) by about as much as most variants do: on the same folds, seed 1
-against seed 0 moved gn1's body F1 from 0.903 to 0.888. `--seeds 0 1`
-fits each seed and reports the mean (each seed's scores under "per_seed");
-compare variants on the same seeds.
+pass and of the trees) by about as much as most variants do: on the same
+folds, seed 1 against seed 0 moved gn1's body F1 from 0.903 to 0.888.
+`--seeds 0 1` fits each seed and reports the mean (each seed's scores under
+"per_seed"); compare variants on the same seeds.
 
-Each run fits FOLDS models (per seed) on about 70,000 lines: some tens of minutes on one
-core (set OMP_NUM_THREADS=1 when two runs share two cores).
+Each run fits FOLDS models per seed on about 70,000 lines: some tens of
+minutes on one core (set OMP_NUM_THREADS=1 when two runs share two cores).
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predictions", type=Path, metavar="FILE",
                         help="also write each page's held-out labels here (JSON Lines: corpus, page, labels, predicted)")
     args = parser.parse_args(argv)
+    if args.seeds and "random_state" in args.params:
+        raise SystemExit("ablation: give the random_state in --params or --seeds, not both")
     logging.basicConfig(level=logging.INFO, format="ablation: %(message)s", stream=sys.stderr)
     if args.drop_family:
         drop_families(args.drop_family)
@@ -108,8 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     weight = np.array([weights.get(part, 1.0) for part in parts])
     params = {**QUICK_PARAMS, **args.params}
     result: dict = {"name": args.name, "argv": sys.argv[1:] if argv is None else argv, "params": params}
-    if args.seeds and "random_state" in args.params:
-        raise SystemExit("ablation: give the random_state in --params or --seeds, not both")
     seeds = args.seeds or [params.get("random_state", 0)]
     per_seed, records = {}, []
     for seed in seeds:
