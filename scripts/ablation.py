@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         seed_params = {**params, "random_state": seed}
         predicted = cross_validate(docs, training, parts, groups, weight, seed_params, args.folds, args.name)
         per_seed[seed] = scores(docs, parts, predicted)
-        records += [
-            {"corpus": part, "page": str(doc.name), "labels": list(doc.labels), "predicted": list(labels)}
-            | ({"seed": seed} if len(seeds) > 1 else {})
-            for doc, part, labels in zip(docs, parts, predicted)
-        ]
+        if args.predictions:
+            records += [
+                {"corpus": part, "page": str(doc.name), "labels": list(doc.labels), "predicted": list(labels)}
+                | ({"seed": seed} if len(seeds) > 1 else {})
+                for doc, part, labels in zip(docs, parts, predicted)
+            ]
     result["seeds"] = seeds
     if len(seeds) == 1:
         result.update(per_seed[seeds[0]])
