@@ -18,7 +18,7 @@ import pytest
 from lineclf.labelling import plan_outputs, predict_files
 
 DUMPS = int(os.environ.get("LINECLF_SOAK", "0")) or 1000
-#: Resident memory the process may gain over a second batch of DUMPS dumps,
+#: Resident memory the process may gain over each of two more batches of DUMPS dumps,
 #: after a first one of the same size: allocator noise (measured: 0.1 MB over
 #: 1,000 dumps, 0.3 MB over 5,000). Keeping each dump's features (~30 kB for
 #: these pages) exceeds it within a few hundred dumps; a kept Document,
@@ -67,18 +67,22 @@ def test_memory_does_not_grow_with_the_number_of_dumps(tmp_path: Path, model_fil
 
     # The whole first batch is the warm-up: one-time allocations (the model,
     # caches, first-use imports, a worker thread's malloc arena touched for the
-    # first time when the machine is busy) land in it, whenever they happen.
-    # A leak grows with every dump, so it shows in the second batch as well.
+    # first time when the machine is busy) land in it, mostly. One landed in the
+    # second batch once, in the full suite (10.9 MB), so the second and third
+    # batches are both measured: a leak grows with every dump, so it shows in
+    # both, while a one-time allocation shows in one at most.
     assert _label_batch(folder, tmp_path / "out1", model_file) == DUMPS
     base, documents = _resident(), _live_documents()
     assert _label_batch(folder, tmp_path / "out2", model_file) == DUMPS
-    grown = _resident() - base
+    middle = _resident()
+    assert _label_batch(folder, tmp_path / "out3", model_file) == DUMPS
+    grown = min(middle - base, _resident() - middle)
 
-    assert grown < GROWTH_LIMIT, f"{grown / 2**20:.1f} MB more resident after a second batch of {DUMPS} dumps"
+    assert grown < GROWTH_LIMIT, f"{grown / 2**20:.1f} MB more resident after each of two more batches of {DUMPS} dumps"
     # none is kept once it is written (the count includes the session's training pages)
     assert _live_documents() <= documents
     assert len(os.listdir("/proc/self/fd")) == open_files
-    assert len(list((tmp_path / "out2").iterdir())) == DUMPS
+    assert len(list((tmp_path / "out3").iterdir())) == DUMPS
 
 
 #: Runs `lineclf ARGS` and prints its own peak resident memory (kB) on stderr last.
