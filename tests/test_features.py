@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineclf.features import text as features
+from lineclf.features.structure import _AGO, _CODE, _CODE_NEEDS
 from lineclf.document import Document
 from lineclf.features import (
     DEFAULT_CONTEXT,
@@ -391,7 +392,8 @@ _PIECES = st.sampled_from(
     ["Home", "HOME", "Mehr zum Thema", "mehr  zum\tthema", "Foto:", "by", "By Staff", "Privacy policy", "Most read",
      "Related articles", "12.03.2024", "3. Mai 2020", "May 2020", "2020-01-02", "1/2/20", "10:45", "1:23:45",
      "www.Example.COM", "http://x.org/a", "a@b.de", "x.it", "İmage", "ſhare", "\u212aelvin", "ΣΑΣ", "\u200b",
-     "\u00a0", " ", ".", "-", "_", "9", "é", "the"]
+     "\u00a0", " ", ".", "-", "_", "9", "é", "the", "Share", "SHARE", "ſhare", "reply", "Reply:", "Antworten", "rıght",
+     "x = f(y);", "{", "</a>", "$ ls", "::", "->", "\U0001F600", "ΣSS", "ǅ", "3 hours ago", "vor 2 Tagen", "\u0663\u0660.\u0661\u0662.2020", "\U0001D7D9 min ago", "²"]
 )
 _LINES = st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=12)
 
@@ -401,13 +403,29 @@ _LINES = st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_si
 def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines):
     chars = features._Chars.of(lines)
     pairs = [
-        (features._DATE, features._DATE_NEEDS),
-        (features._TIME, features._TIME_NEEDS),
-        (features._URL, features._URL_NEEDS),
-        *((features._cue_pattern(name), features._cue_pattern(*features.CUE_LISTS)) for name in features.CUE_LISTS),
+        (features._DATE, chars.digit_lines),
+        (_AGO, chars.digit_lines),
+        (features._TIME, chars.lines_with(features._TIME_NEEDS)),
+        (features._URL, chars.lines_with(features._URL_NEEDS)),
+        (_CODE, chars.lines_with(_CODE_NEEDS)),
+        *((features._cue_pattern(name), chars.cue_lines(name)) for name in features.TOKEN_FILTERED_CUE_LISTS),
     ]
-    for pattern, needs in pairs:
+    for pattern, lines in pairs:
+        assert lines is not None
         everywhere = chars.find(pattern)
-        within = chars.find(pattern, within=chars.lines_with(needs))
+        within = chars.find(pattern, within=lines)
         for a, b in zip(everywhere, within):
             np.testing.assert_array_equal(a, b)
+
+
+def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():
+    lines = ["Share this", "shared", "ſhare", "nothing here", "İmage", "\U0001F600 share", "SHARE"]
+    assert "share" in features.load_cues("chrome")
+    chars = features._Chars.of(lines)
+    found = set(chars.cue_lines("chrome").tolist())
+    # "Share" and "SHARE" by their words; the long s matches "s" case-insensitively,
+    # "İ" lower-cases to two characters, the emoji is beyond the BMP: those lines are read
+    assert {0, 2, 4, 5, 6} <= found
+    assert 3 not in found
+    assert features._cue_first_words("chrome") is not None
+    assert chars.cue_lines("no such list") is None

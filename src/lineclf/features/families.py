@@ -20,7 +20,6 @@ from ..document import Document
 from .context import _run_positions, densest_run
 from .text import (
     _DATE,
-    _DATE_NEEDS,
     _DIGIT,
     _LETTER,
     _LOWER,
@@ -210,16 +209,13 @@ def pattern_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     """Dates, times, web addresses and the shipped cue lists."""
     chars = batch.chars
     cols = {
-        "dates": chars.count_matches(_DATE, within=chars.lines_with(_DATE_NEEDS)).clip(0, 3),
+        "dates": chars.count_matches(_DATE, within=chars.digit_lines).clip(0, 3),
         "times": chars.count_matches(_TIME, within=chars.lines_with(_TIME_NEEDS)).clip(0, 3),
         "urls": chars.count_matches(_URL, within=chars.lines_with(_URL_NEEDS)).clip(0, 3),
     }
-    # A line with a cue of one list has a match of all lists' cues together
-    # (at the cue, or at one that overlaps it): one pass over the text finds
-    # those lines, and each list reads only them.
-    cue_lines = chars.lines_with(_cue_pattern(*CUE_LISTS))
+    # each list reads only the lines holding the first word of one of its cues
     for name in CUE_LISTS:
-        lines, lengths = chars.find(_cue_pattern(name), within=cue_lines)
+        lines, lengths = chars.find(_cue_pattern(name), within=chars.cue_lines(name))
         covered = np.bincount(lines, weights=lengths, minlength=batch.n_lines)
         cols[f"cue_{name}"] = np.bincount(lines, minlength=batch.n_lines).clip(0, 3).astype(float)
         # share of the line's visible text that the cues cover ("Home", "Mehr zum Thema")

@@ -9,6 +9,7 @@ numpy arrays over the batch's code points, summed per line with
 
 from __future__ import annotations
 
+import _sre  # the regex engine's own case-folding (unicode_tolower), as re uses it
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -21,6 +22,9 @@ import numpy as np
 
 #: Cue lists shipped as package data (resources/cues/<name>.txt).
 CUE_LISTS = ("chrome", "caption", "section")
+#: The cue lists whose lines :meth:`_Chars.cue_lines` finds from the words of
+#: the text (the thread cues are those of :mod:`.structure`).
+TOKEN_FILTERED_CUE_LISTS = (*CUE_LISTS, "thread")
 # stoplists shipped as resources/cues/stop-<language>.txt
 STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
 
@@ -45,11 +49,11 @@ _DATE = re.compile(
 _TOKEN = re.compile(r"\w+|\n")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
-# What every line with a date, time or web address holds. These start with a
-# digit, '@', ':' or '.', so the regex engine skips to them at C speed, while
-# the patterns above try a match at every position; run on only the lines
-# these find, they give the same matches (see _Chars.find).
-_DATE_NEEDS = re.compile(r"\d+")
+# What every line with a time or web address holds (a date holds a digit:
+# _Chars.digit_lines). These start with a digit, '@', ':' or '.', so the regex
+# engine skips to them at C speed, while the patterns above try a match at
+# every position; run on only the lines these find, they give the same
+# matches (see _Chars.find).
 _TIME_NEEDS = re.compile(r"\d:\d")
 _URL_NEEDS = re.compile(r"@|://|\.(?:(?<=www\.)|com|org|net|de|at|ch|uk|be|it)", re.IGNORECASE)
 
@@ -194,6 +198,15 @@ class _Chars:
         """Whitespace-separated words per line."""
         return self.per_line(self.word_starts)
 
+    @cached_property
+    def digit_lines(self) -> np.ndarray:
+        """The lines that may hold a decimal digit (``\\d``): those with a
+        character of a number category, or one beyond the Basic Multilingual
+        Plane (the lookup tables end there). A prefilter for :meth:`find`,
+        read off the character table instead of a regex pass."""
+        maybe_digit = ((self.flags & _DIGIT) > 0) | (self.codes >= 0x10000)
+        return np.unique(self.line_of(np.flatnonzero(maybe_digit)))
+
     def per_line(self, values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values.astype(np.int64), self.starts)
 
@@ -201,14 +214,45 @@ class _Chars:
         return np.searchsorted(self.starts, positions, side="right") - 1
 
     @cached_property
+    def _tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every maximal run of word characters (lower-cased): its line, and
+        its bits in the token table (:func:`_token_bits`)."""
+        # one C-level pass; the joining newlines come along as tokens to count lines
+        found = _TOKEN.findall(self.text.lower())
+        bits = np.fromiter(map(_token_bits().get, found, repeat(0)), dtype=np.uint16, count=len(found))
+        is_newline = bits == _NEWLINE_TOKEN
+        return np.cumsum(is_newline)[~is_newline], bits[~is_newline]
+
+    @property
     def token_stoplists(self) -> tuple[np.ndarray, np.ndarray]:
         """Every maximal run of word characters (lower-cased): its line, and
         the stoplists it is in (bit k: STOPWORD_LANGUAGES[k])."""
-        # one C-level pass; the joining newlines come along as tokens to count lines
-        found = _TOKEN.findall(self.text.lower())
-        bits = np.fromiter(map(_stopword_bits().get, found, repeat(0)), dtype=np.uint8, count=len(found))
-        is_newline = bits == _NEWLINE_TOKEN
-        return np.cumsum(is_newline)[~is_newline], bits[~is_newline]
+        line, bits = self._tokens
+        return line, (bits & _STOPLIST_BITS).astype(np.uint8)
+
+    def cue_lines(self, name: str) -> np.ndarray | None:
+        """The lines where a cue of the list ``name`` (one of
+        TOKEN_FILTERED_CUE_LISTS) may match: a prefilter for :meth:`find`, or
+        None when the list's cues cannot be found from words.
+
+        A cue matches at a word's start (``(?<!\\w)``), so the lower-cased
+        word there is the cue's first word, unless a character of the line
+        matches a cue's letter case-insensitively without lower-casing to it
+        (the long s, the dotless i), lower-cases to more than one character,
+        or is beyond the Basic Multilingual Plane: such lines
+        (:func:`_case_risk_table`) are always read.
+        """
+        bit = _cue_token_bit(name)
+        if bit is None:
+            return None
+        line, bits = self._tokens
+        return np.union1d(line[(bits & bit) > 0], self._case_risky_lines)
+
+    @cached_property
+    def _case_risky_lines(self) -> np.ndarray:
+        codes = self.codes
+        risky = (codes >= 0x10000) | _case_risk_table()[np.minimum(codes, 0xFFFF)]
+        return np.unique(self.line_of(np.flatnonzero(risky)))
 
     def lines_with(self, pattern: re.Pattern) -> np.ndarray:
         """The lines where ``pattern`` matches."""
@@ -252,16 +296,74 @@ def _match_starts(pattern: re.Pattern, text: str) -> np.ndarray:
     return np.fromiter((m.start() for m in pattern.finditer(text)), dtype=np.int64)
 
 
-# marks the joining newlines among the tokens (no stoplist bit is this high)
-_NEWLINE_TOKEN = 1 << 7
+# The token table's bits: a word's stoplists (bit k: STOPWORD_LANGUAGES[k]),
+# then the cue lists that have a cue starting with it (in the order of
+# TOKEN_FILTERED_CUE_LISTS), and one that marks the joining newlines.
+_STOPLIST_BITS = (1 << len(STOPWORD_LANGUAGES)) - 1
+_NEWLINE_TOKEN = 1 << 15
+assert len(STOPWORD_LANGUAGES) + len(TOKEN_FILTERED_CUE_LISTS) < 15
 
 
 @lru_cache(maxsize=1)
-def _stopword_bits() -> dict[str, int]:
-    """Each stopword's stoplists as bits (bit k: STOPWORD_LANGUAGES[k])."""
+def _token_bits() -> dict[str, int]:
+    """Each word's bits in the token table (see _STOPLIST_BITS)."""
     bits: dict[str, int] = {"\n": _NEWLINE_TOKEN}
     for k, lang in enumerate(STOPWORD_LANGUAGES):
         for word in load_cues(f"stop-{lang}"):
             bits[word] = bits.get(word, 0) | (1 << k)
+    for name in TOKEN_FILTERED_CUE_LISTS:
+        bit = _cue_token_bit(name)
+        for word in _cue_first_words(name) or ():
+            bits[word] = bits.get(word, 0) | bit
     return bits
+
+
+def _cue_token_bit(name: str) -> int | None:
+    """The token table's bit of the cue list ``name``, or None when its cues
+    cannot be found from their first words."""
+    if name not in TOKEN_FILTERED_CUE_LISTS or _cue_first_words(name) is None:
+        return None
+    return 1 << (len(STOPWORD_LANGUAGES) + TOKEN_FILTERED_CUE_LISTS.index(name))
+
+
+@lru_cache(maxsize=None)
+def _cue_first_words(name: str) -> frozenset[str] | None:
+    """The first word (run of word characters) of each cue of the list, or
+    None when a cue starts otherwise, or holds a letter that is not its own
+    lower case under the regex engine's case-folding (no cue list does)."""
+    words = set()
+    for cue in load_cues(name):
+        first = re.match(r"\w+", cue)
+        if first is None or any(_sre.unicode_tolower(ord(c)) != ord(c) for c in cue):
+            return None
+        words.add(first.group())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _case_risk_table() -> np.ndarray:
+    """Characters of the Basic Multilingual Plane on whose lines the cues'
+    first words may not tell where a cue matches (see :meth:`_Chars.cue_lines`).
+
+    Asked of the regex engine itself: which characters each letter of the
+    cues matches case-insensitively. Besides its own cases that is, say, the
+    long s for s and the Kelvin sign for k; a character that matches a letter
+    it does not lower-case to is risky. So is one whose lower case is longer
+    (U+0130, "İ", lower-cases to "i" and a combining dot) or is a word
+    character where the character is not, or the other way round.
+    """
+    bmp = "".join(map(chr, range(0x10000))).replace("\n", " ")  # the position of "\n" is never risky
+    lowered = [ch.lower() for ch in bmp]
+    word = re.compile(r"\w")
+    risky = np.fromiter(
+        (len(low) != 1 or bool(word.match(ch)) != bool(word.match(low)) for ch, low in zip(bmp, lowered)),
+        dtype=bool,
+        count=len(bmp),
+    )
+    letters = {c for name in TOKEN_FILTERED_CUE_LISTS for cue in load_cues(name) for c in cue}
+    for letter in letters:
+        for found in re.finditer(re.escape(letter), bmp, re.IGNORECASE):
+            if lowered[found.start()] != letter:
+                risky[found.start()] = True
+    return risky
 
