@@ -91,6 +91,12 @@ LINECLF = "lineclf"
 #: lineclf with each page labelled as if alone: no counts of lines across the
 #: pages of its site (what `lineclf predict` does with --no-count-sites).
 LINECLF_ALONE = "lineclf, pages alone"
+
+
+def lineclf_cut_name(iterations: int) -> str:
+    """lineclf with its second pass cut to its trees' first ``iterations``
+    (``--tree-iterations``): the same fits, fewer trees walked."""
+    return f"lineclf, trees cut to {iterations} iterations"
 ALL_CHROME = "all chrome"
 C4_RULE = "C4 rule"
 JUSTEXT = "jusText"
@@ -201,6 +207,16 @@ def parse_relabel(item: str) -> tuple[str, str, str]:
     return data, label, new
 
 
+def positive_int(item: str) -> int:
+    try:
+        value = int(item)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {item!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, not {item!r}")
+    return value
+
+
 def parse_data_weight(item: str) -> tuple[str, float]:
     """``NAME=WEIGHT`` of --data-weight, as `lineclf train --data-weight` takes it."""
     from lineclf.training import parse_data_weight as parse
@@ -225,6 +241,7 @@ def lineclf_cross_validation(
     bias_labels: Sequence[str] | None = None,
     relabel: dict[str, dict[str, str]] | None = None,
     jobs: int = 1,
+    tree_iterations: Sequence[int] = (),
 ) -> dict[str, tuple[list[np.ndarray], dict[str, float]]]:
     """Site-grouped cross-validated labels of every document (the same folds as
     lineclf.evaluation.cross_val_predict), and per part (corpus) the seconds spent
@@ -242,7 +259,9 @@ def lineclf_cross_validation(
     offsets are tuned (default all). ``relabel``: per corpus, what its lines
     of a label are trained as (``--relabel``); scores keep the labels as written.
     ``jobs``: folds fitted side by side, in as many processes (each with one
-    OpenMP thread)."""
+    OpenMP thread). ``tree_iterations``: also label the pages with each
+    fold's model cut to that many boosting iterations of its trees
+    (``lineclf_cut_name``; see ``LineClassifier.with_tree_iterations``)."""
     from joblib import Parallel, delayed
     from sklearn.model_selection import GroupKFold
 
@@ -254,9 +273,15 @@ def lineclf_cross_validation(
     n_splits = min(folds, len(set(groups)))
     if n_splits < 2:
         raise BenchmarkError("cross-validation needs pages from at least two sites")
-    variants: dict[str, object] = {LINECLF: None}
+    # each variant: the site counts it labels with (None: of the batch), and the trees' iterations it keeps
+    variants: dict[str, tuple[SiteCounts | None, int | None]] = {LINECLF: (None, None)}
     if lineclf.LineClassifier(**params).site_repetition:
-        variants[LINECLF_ALONE] = SiteCounts()  # no other pages: every line counts once
+        variants[LINECLF_ALONE] = (SiteCounts(), None)  # no other pages: every line counts once
+    max_iter = lineclf.LineClassifier(**params).max_iter
+    for iterations in tree_iterations:
+        if not 1 <= iterations < max_iter:
+            raise BenchmarkError(f"--tree-iterations {iterations}: the trees have {max_iter} iterations; cut to fewer")
+        variants[lineclf_cut_name(iterations)] = (None, iterations)
     probas = {variant: [None] * len(documents) for variant in variants}
     seconds = {variant: dict.fromkeys(parts, 0.0) for variant in variants}
     fold_of = np.zeros(len(documents), dtype=np.int64)
@@ -307,7 +332,7 @@ def _cross_validation_fold(
     groups: list[str],
     weights: list[float],
     test: dict[str, list[Document]],
-    variants: dict[str, object],
+    variants: dict[str, tuple[SiteCounts | None, int | None]],
     threads: int | None,
 ) -> tuple[float, dict[str, dict[str, tuple[list[np.ndarray], float]]]]:
     """Fit one fold's model; per test corpus and variant, its pages' probabilities
@@ -319,12 +344,14 @@ def _cross_validation_fold(
         start = time.perf_counter()
         model = lineclf.LineClassifier(**params).fit(train, groups=groups, sample_weight=weights)
         fit_seconds = time.perf_counter() - start
+        models = {iterations: model if iterations is None else model.with_tree_iterations(iterations)
+                  for _, iterations in variants.values()}
         labelled: dict[str, dict[str, tuple[list[np.ndarray], float]]] = {}
         for part, pages in test.items():
             labelled[part] = {}
-            for variant, site_counts in variants.items():
+            for variant, (site_counts, iterations) in variants.items():
                 start = time.perf_counter()
-                page_probas = model.predict_proba(pages, site_counts)
+                page_probas = models[iterations].predict_proba(pages, site_counts)
                 labelled[part][variant] = (page_probas, time.perf_counter() - start)
     return fit_seconds, labelled
 
@@ -475,30 +502,28 @@ def benchmark_corpora(
     """Every tool on every five-label corpus, on the same lines. Pages of
     ``extra`` (turku-quality's) join lineclf's cross-validation, each its own
     group; their cross-validated labels and seconds are returned by name."""
-    lineclf_results: dict[str, tuple[list, float]] = {}
-    lineclf_alone: dict[str, tuple[list, float]] = {}
+    # per lineclf variant, per corpus: its cross-validated labels and seconds
+    by_variant: dict[str, dict[str, tuple[list, float]]] = {}
     if not args.skip_lineclf:
         everything = {**corpora, **(extra or {})}
         union = [doc for docs in everything.values() for doc in docs]
         parts = [name for name, docs in everything.items() for _ in docs]
         variants = lineclf_cross_validation(
             union, document_groups(union), parts, args.folds, args.params, args.data_weight, args.tune_label_bias,
-            args.bias_labels, args.relabel, args.jobs,
+            args.bias_labels, args.relabel, args.jobs, args.tree_iterations,
         )
-        for variant, results_of in ((LINECLF, lineclf_results), (LINECLF_ALONE, lineclf_alone)):
-            if variant in variants:
-                predictions, seconds = variants[variant]
-                for name in everything:
-                    results_of[name] = ([p for p, part in zip(predictions, parts) if part == name], seconds[name])
+        for variant, (predictions, seconds) in variants.items():
+            by_variant[variant] = {
+                name: ([p for p, part in zip(predictions, parts) if part == name], seconds[name]) for name in everything
+            }
+    lineclf_results = by_variant.get(LINECLF, {})
     results: dict = {}
     for name, docs in corpora.items():
         stoplists = page_stoplists(args.corpus, name, docs)
         language = " and ".join(dict.fromkeys(stoplists))
         tools: dict = {}
-        if name in lineclf_results:
-            tools[LINECLF] = tool_scores(docs, *lineclf_results[name])
-        if name in lineclf_alone:
-            tools[LINECLF_ALONE] = tool_scores(docs, *lineclf_alone[name])
+        for variant, results_of in by_variant.items():
+            tools[variant] = tool_scores(docs, *results_of[name])
         tools[ALL_CHROME] = tool_scores(docs, [[DROPPED_LABEL] * d.n_units for d in docs], None)
         tools[C4_RULE] = tool_scores(docs, *run_tool(c4_document, docs))
         by_page = dict(zip(map(id, docs), (load_stoplist(language) for language in stoplists)))
@@ -836,6 +861,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "as `lineclf train --tune-label-bias`")
     parser.add_argument("--bias-labels", metavar="LABEL,...",
                         help="with --tune-label-bias: tune only these labels' offsets, as `lineclf train --bias-labels`")
+    parser.add_argument("--tree-iterations", type=positive_int, action="append", default=[], metavar="N",
+                        help="also score each fold's model with its trees cut to their first N boosting iterations "
+                             "(the same fits; repeatable): what fewer trees cost in accuracy")
     parser.add_argument("--skip-lineclf", action="store_true", help="score the peers only")
     parser.add_argument("--train-turku", action="store_true",
                         help="train lineclf on turku-quality too (partial labels: main text as content, noise as "

@@ -189,3 +189,23 @@ def test_web_pages_take_the_stoplist_of_their_language(tmp_path):
     stray = [Document.from_lines(["x"], name=str(tmp_path / "web" / "c.tsv"))]
     with pytest.raises(benchmark.BenchmarkError, match="no language"):
         benchmark.page_stoplists(tmp_path, "web", stray)
+
+
+def test_cross_validation_also_scores_each_fold_model_cut_to_fewer_trees():
+    from conftest import synthetic_pages
+
+    from lineclf.evaluation import document_groups
+
+    docs = synthetic_pages()
+    params = {"max_iter": 6, "inner_folds": 2, "hash_features": 2**12, "site_repetition": False}
+    groups, parts = document_groups(docs), ["web"] * len(docs)
+    variants = benchmark.lineclf_cross_validation(docs, groups, parts, 3, params, tree_iterations=[3])
+    assert set(variants) == {benchmark.LINECLF, benchmark.lineclf_cut_name(3)}
+    # cutting the 6-iteration fits to 3 labels the pages as fits of 3 iterations do
+    fitted = benchmark.lineclf_cross_validation(docs, groups, parts, 3, {**params, "max_iter": 3})
+    assert [list(p) for p in variants[benchmark.lineclf_cut_name(3)][0]] == [list(p) for p in fitted[benchmark.LINECLF][0]]
+    with pytest.raises(benchmark.BenchmarkError, match="cut to fewer"):
+        benchmark.lineclf_cross_validation(docs, groups, parts, 3, params, tree_iterations=[6])
+    for bad in ("0", "x"):
+        with pytest.raises(SystemExit):
+            benchmark.parse_args(["--tree-iterations", bad])

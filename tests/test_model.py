@@ -462,3 +462,30 @@ def test_partial_labels_are_resolved_without_the_label_bias(training_docs):
     # same trees (the bias only shifts predictions), so the partial lines were resolved alike
     for a, b in zip(plain.predict_proba(documents), biased.predict_proba(documents)):
         assert np.allclose(shift_priors(a, biased.label_bias), b)
+
+
+# --------------------------------------------------------------------------- fewer trees
+
+
+def test_a_model_cut_to_fewer_tree_iterations_is_the_model_fitted_with_that_many(training_docs):
+    doc = read_dump(SEED_TXT)
+    full = tiny_estimator(max_iter=6).fit(training_docs)
+    before = full.predict_proba([doc])[0]
+    cut = full.with_tree_iterations(3)
+    fitted = tiny_estimator(max_iter=3).fit(training_docs)
+    np.testing.assert_array_equal(cut.predict_proba([doc])[0], fitted.predict_proba([doc])[0])
+    assert cut.get_params() == fitted.get_params()
+    assert cut.tree_model_.n_iter_ == 3
+    # the model it was cut from keeps all its trees
+    np.testing.assert_array_equal(full.predict_proba([doc])[0], before)
+    assert full.tree_model_.n_iter_ == 6 and full.max_iter == 6
+    # and the cut copy pickles like any fitted model
+    again = pickle.loads(pickle.dumps(cut))
+    np.testing.assert_array_equal(again.predict_proba([doc])[0], fitted.predict_proba([doc])[0])
+
+
+@pytest.mark.parametrize("iterations", [0, 7])
+def test_a_model_cannot_be_cut_to_more_tree_iterations_than_it_has_or_none(training_docs, iterations):
+    full = tiny_estimator(max_iter=6).fit(training_docs)
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        full.with_tree_iterations(iterations)

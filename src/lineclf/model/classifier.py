@@ -329,6 +329,38 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         # model files from before label_bias have none
         return split_rows(shift_priors(proba, getattr(self, "label_bias", None)), offsets)
 
+    def with_tree_iterations(self, iterations: int) -> "LineClassifier":
+        """A copy whose second pass keeps only the first ``iterations``
+        boosting iterations of its trees (``max_iter`` says so), to weigh
+        speed against accuracy without refitting.
+
+        Boosting adds one iteration's trees at a time and stops early only
+        when asked (this model never asks), so the copy is what fitting with
+        ``max_iter=iterations`` gives, when no line is partially labelled:
+        otherwise the model that resolves partial labels
+        (``partial_resolution="model"``) has its own number of iterations.
+        """
+        import copy
+
+        check_is_fitted(self, "tree_model_")
+        if getattr(self, "adapters_", None):
+            raise ValueError("a model adapted to a site cannot drop trees: its adapters correct the trees' output")
+        trees = self.tree_model_
+        if not 1 <= iterations <= trees.n_iter_:
+            raise ValueError(f"iterations must be between 1 and {trees.n_iter_}, the trees' iterations")
+        cut = copy.deepcopy(trees)
+        cut._predictors = cut._predictors[:iterations]  # n_iter_ counts them
+        cut.max_iter = iterations
+        # the training scores of the dropped iterations would mislead
+        for name in ("train_score_", "validation_score_"):
+            scores = getattr(cut, name, None)
+            if scores is not None and len(scores):
+                setattr(cut, name, scores[: iterations + 1])
+        model = copy.copy(self)
+        model.max_iter = iterations
+        model.tree_model_ = cut
+        return model
+
     def predict(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:
         """Per document, an array of label names, one per non-blank line."""
         return [label_names(p) for p in self.predict_proba(documents, site_counts)]
