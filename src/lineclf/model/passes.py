@@ -11,13 +11,17 @@ inspected by itself (``scripts/speed.py``), with the same results.
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import repeat
 
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform  # FeatureHasher's loop (1.9 series)
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 from ..document import Document
 from ..features import (
@@ -61,10 +65,38 @@ def vectorizer(hash_features: int) -> HashingVectorizer:
 
 
 def hashed_text(documents: Sequence[Document], hash_features: int) -> sparse.csr_matrix:
-    """Each line's hashed word n-grams (a row per line of the batch)."""
+    """Each line's hashed word n-grams (a row per line of the batch): what
+    ``vectorizer(hash_features).transform`` gives, bit for bit, faster."""
     texts = [text for doc in documents for text in doc.units]
-    # HashingVectorizer cannot transform an empty list
-    return vectorizer(hash_features).transform(texts) if texts else sparse.csr_matrix((0, hash_features))
+    if not texts:  # HashingVectorizer cannot transform an empty list
+        return sparse.csr_matrix((0, hash_features))
+    lowered = "\n".join(texts).lower().split("\n")
+    if len(lowered) != len(texts):  # a line with a line break: the vectorizer's own way
+        return vectorizer(hash_features).transform(texts)
+    indices, indptr, values = _hashing_transform(_word_ngrams(lowered), hash_features, np.float64, False, seed=0)
+    X = sparse.csr_matrix((values, indices, indptr), shape=(len(texts), hash_features))
+    X.sum_duplicates()  # also sorts each row's columns, as FeatureHasher does
+    return normalize(X, norm="l2", copy=False)
+
+
+# HashingVectorizer's token_pattern, (?u)\b\w\w+\b: the runs of two or more word characters
+_WORDS = re.compile(r"\w\w+")
+
+
+def _word_ngrams(lowered: Sequence[str]) -> Iterator[Iterator[tuple[str, int]]]:
+    """Each lower-cased line's words and pairs of neighbouring words, as
+    ``(n-gram, 1)`` pairs for scikit-learn's hashing loop.
+
+    :func:`vectorizer`'s analyzer calls three functions per line and the
+    hasher wraps each n-gram in a generator: this is the same n-grams with
+    less work per line (lower-casing the batch at once is lower-casing each
+    line, as a line break is neither cased nor case-ignorable)."""
+    words = _WORDS.findall
+    for line in lowered:
+        grams = words(line)
+        if len(grams) > 1:
+            grams += [a + " " + b for a, b in zip(grams[:-1], grams[1:])]
+        yield zip(grams, repeat(1))
 
 
 def site_columns(documents: Sequence[Document], site_counts: SiteCounts | None = None) -> np.ndarray:
