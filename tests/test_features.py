@@ -427,5 +427,5 @@ def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():
     # "İ" lower-cases to two characters, the emoji is beyond the BMP: those lines are read
     assert {0, 2, 4, 5, 6} <= found
     assert 3 not in found
-    assert features._cue_first_words("chrome") is not None
+    assert features._cue_key_words("chrome") is not None
     assert chars.cue_lines("no such list") is None

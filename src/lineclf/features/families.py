@@ -213,7 +213,7 @@ def pattern_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
         "times": chars.count_matches(_TIME, within=chars.lines_with(_TIME_NEEDS)).clip(0, 3),
         "urls": chars.count_matches(_URL, within=chars.lines_with(_URL_NEEDS)).clip(0, 3),
     }
-    # each list reads only the lines holding the first word of one of its cues
+    # each list reads only the lines holding the key word of one of its cues
     for name in CUE_LISTS:
         lines, lengths = chars.find(_cue_pattern(name), within=chars.cue_lines(name))
         covered = np.bincount(lines, weights=lengths, minlength=batch.n_lines)

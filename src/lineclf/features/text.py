@@ -235,12 +235,15 @@ class _Chars:
         TOKEN_FILTERED_CUE_LISTS) may match: a prefilter for :meth:`find`, or
         None when the list's cues cannot be found from words.
 
-        A cue matches at a word's start (``(?<!\\w)``), so the lower-cased
-        word there is the cue's first word, unless a character of the line
-        matches a cue's letter case-insensitively without lower-casing to it
-        (the long s, the dotless i), lower-cases to more than one character,
-        or is beyond the Basic Multilingual Plane: such lines
-        (:func:`_case_risk_table`) are always read.
+        Each run of word characters in a cue is a whole word wherever the cue
+        matches (the cue's other characters, and the ``(?<!\\w)`` and
+        ``(?!\\w)`` around it, are not word characters), so a line with a
+        match holds the cue's key word (:func:`_cue_key_words`) lower-cased,
+        unless a character of the line matches a cue's letter
+        case-insensitively without lower-casing to it (the long s, the
+        dotless i), lower-cases to more than one character, or is beyond the
+        Basic Multilingual Plane: such lines (:func:`_case_risk_table`) are
+        always read.
         """
         bit = _cue_token_bit(name)
         if bit is None:
@@ -297,7 +300,7 @@ def _match_starts(pattern: re.Pattern, text: str) -> np.ndarray:
 
 
 # The token table's bits: a word's stoplists (bit k: STOPWORD_LANGUAGES[k]),
-# then the cue lists that have a cue starting with it (in the order of
+# then the cue lists with a cue keyed by it (_cue_key_words; in the order of
 # TOKEN_FILTERED_CUE_LISTS), and one that marks the joining newlines.
 _STOPLIST_BITS = (1 << len(STOPWORD_LANGUAGES)) - 1
 _NEWLINE_TOKEN = 1 << 15
@@ -313,37 +316,38 @@ def _token_bits() -> dict[str, int]:
             bits[word] = bits.get(word, 0) | (1 << k)
     for name in TOKEN_FILTERED_CUE_LISTS:
         bit = _cue_token_bit(name)
-        for word in _cue_first_words(name) or ():
+        for word in _cue_key_words(name) or ():
             bits[word] = bits.get(word, 0) | bit
     return bits
 
 
 def _cue_token_bit(name: str) -> int | None:
     """The token table's bit of the cue list ``name``, or None when its cues
-    cannot be found from their first words."""
-    if name not in TOKEN_FILTERED_CUE_LISTS or _cue_first_words(name) is None:
+    cannot be found from their words."""
+    if name not in TOKEN_FILTERED_CUE_LISTS or _cue_key_words(name) is None:
         return None
     return 1 << (len(STOPWORD_LANGUAGES) + TOKEN_FILTERED_CUE_LISTS.index(name))
 
 
 @lru_cache(maxsize=None)
-def _cue_first_words(name: str) -> frozenset[str] | None:
-    """The first word (run of word characters) of each cue of the list, or
-    None when a cue starts otherwise, or holds a letter that is not its own
-    lower case under the regex engine's case-folding (no cue list does)."""
+def _cue_key_words(name: str) -> frozenset[str] | None:
+    """One word (run of word characters) of each cue of the list, its
+    longest (the rarest, mostly: "other" of "in other news"), or None when a
+    cue has no word, or holds a letter that is not its own lower case under
+    the regex engine's case-folding (no cue list does)."""
     words = set()
     for cue in load_cues(name):
-        first = re.match(r"\w+", cue)
-        if first is None or any(_sre.unicode_tolower(ord(c)) != ord(c) for c in cue):
+        runs = re.findall(r"\w+", cue)
+        if not runs or any(_sre.unicode_tolower(ord(c)) != ord(c) for c in cue):
             return None
-        words.add(first.group())
+        words.add(max(runs, key=len))
     return frozenset(words)
 
 
 @lru_cache(maxsize=1)
 def _case_risk_table() -> np.ndarray:
     """Characters of the Basic Multilingual Plane on whose lines the cues'
-    first words may not tell where a cue matches (see :meth:`_Chars.cue_lines`).
+    words may not tell where a cue matches (see :meth:`_Chars.cue_lines`).
 
     Asked of the regex engine itself: which characters each letter of the
     cues matches case-insensitively. Besides its own cases that is, say, the
