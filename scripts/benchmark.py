@@ -275,9 +275,10 @@ def lineclf_cross_validation(
         raise BenchmarkError("cross-validation needs pages from at least two sites")
     # each variant: the site counts it labels with (None: of the batch), and the trees' iterations it keeps
     variants: dict[str, tuple[SiteCounts | None, int | None]] = {LINECLF: (None, None)}
-    if lineclf.LineClassifier(**params).site_repetition:
+    settings = lineclf.LineClassifier(**params)
+    if settings.site_repetition:
         variants[LINECLF_ALONE] = (SiteCounts(), None)  # no other pages: every line counts once
-    max_iter = lineclf.LineClassifier(**params).max_iter
+    max_iter = settings.max_iter
     for iterations in tree_iterations:
         if not 1 <= iterations < max_iter:
             raise BenchmarkError(f"--tree-iterations {iterations}: the trees have {max_iter} iterations; cut to fewer")

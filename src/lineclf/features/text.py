@@ -111,10 +111,9 @@ def load_cues(name: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def _cue_pattern(*names: str) -> re.Pattern:
-    """One pattern for the cues of all ``names`` (longest first, whole words)."""
-    cues = {cue for name in names for cue in load_cues(name)}
-    return re.compile(r"(?<!\w)" + _trie_regex(sorted(cues)) + r"(?!\w)", re.IGNORECASE)
+def _cue_pattern(name: str) -> re.Pattern:
+    """One pattern for the cues of the list ``name`` (longest first, whole words)."""
+    return re.compile(r"(?<!\w)" + _trie_regex(load_cues(name)) + r"(?!\w)", re.IGNORECASE)
 
 
 def _trie_regex(phrases: Sequence[str]) -> str:
@@ -265,7 +264,8 @@ class _Chars:
         """The line and the length of every match of ``pattern``.
 
         ``within``: lines that include every line where ``pattern`` matches
-        (found by a cheaper pattern, :meth:`lines_with`). ``pattern`` then
+        (found by a cheaper pattern, :meth:`lines_with`, or by
+        :meth:`cue_lines` or :attr:`digit_lines`). ``pattern`` then
         reads only those lines, joined by newlines, and finds the same
         matches: none spans a newline, and the newline before and after a line
         looks to ``\\b`` and lookarounds just like the start and end of the text.
@@ -344,6 +344,13 @@ def _cue_key_words(name: str) -> frozenset[str] | None:
     return frozenset(words)
 
 
+def _word_characters(text: str) -> np.ndarray:
+    """Which characters of ``text`` are word characters (``\\w``), in two
+    C-level substitutions instead of a match per character."""
+    marked = re.sub(r"[^\x01]", "\x00", re.sub(r"\w", "\x01", text))
+    return np.frombuffer(marked.encode("latin-1"), dtype=np.uint8) == 1
+
+
 @lru_cache(maxsize=1)
 def _case_risk_table() -> np.ndarray:
     """Characters of the Basic Multilingual Plane on whose lines the cues'
@@ -358,12 +365,10 @@ def _case_risk_table() -> np.ndarray:
     """
     bmp = "".join(map(chr, range(0x10000))).replace("\n", " ")  # the position of "\n" is never risky
     lowered = [ch.lower() for ch in bmp]
-    word = re.compile(r"\w")
-    risky = np.fromiter(
-        (len(low) != 1 or bool(word.match(ch)) != bool(word.match(low)) for ch, low in zip(bmp, lowered)),
-        dtype=bool,
-        count=len(bmp),
-    )
+    long_lower = np.fromiter(map(len, lowered), dtype=np.int64, count=len(bmp)) != 1
+    # "\x00" (not a word character) stands in for a longer lower case, already risky
+    single = "".join(low if len(low) == 1 else "\x00" for low in lowered)
+    risky = long_lower | (_word_characters(bmp) != _word_characters(single))
     letters = {c for name in TOKEN_FILTERED_CUE_LISTS for cue in load_cues(name) for c in cue}
     for letter in letters:
         for found in re.finditer(re.escape(letter), bmp, re.IGNORECASE):

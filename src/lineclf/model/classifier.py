@@ -350,12 +350,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"iterations must be between 1 and {trees.n_iter_}, the trees' iterations")
         cut = copy.deepcopy(trees)
         cut._predictors = cut._predictors[:iterations]  # n_iter_ counts them
-        cut.max_iter = iterations
-        # the training scores of the dropped iterations would mislead
-        for name in ("train_score_", "validation_score_"):
-            scores = getattr(cut, name, None)
-            if scores is not None and len(scores):
-                setattr(cut, name, scores[: iterations + 1])
+        cut.max_iter = iterations  # no scores to cut: without early stopping the trees keep none
         model = copy.copy(self)
         model.max_iter = iterations
         model.tree_model_ = cut
