@@ -339,8 +339,9 @@ def main(path: str, benchmark: Path | None = None) -> None:
     print(f"""# Model card: lineclf default model
 
 File: `models/default.joblib` (installed as `lineclf/models/default.joblib`).
-Written by lineclf {bundle['lineclf_version']} with scikit-learn {bundle['sklearn_version']};
-it loads only under that scikit-learn minor release.
+Written by lineclf {bundle['lineclf_version']}, fitted with scikit-learn {bundle['sklearn_version']}.
+It holds the fitted passes as plain arrays (model-file protocol {bundle['protocol']}):
+labelling with it needs neither scikit-learn nor scipy.
 
 ## What it does
 

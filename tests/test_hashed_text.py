@@ -25,7 +25,7 @@ _LINES = st.lists(st.lists(_PIECES, max_size=10).map("".join), min_size=1, max_s
 
 def _assert_same(lines: list[str]) -> None:
     page = Document.from_lines(lines)
-    ours = hashed_text([page], N_FEATURES)
+    ours = hashed_text([page], N_FEATURES).csr()
     if not page.units:
         assert ours.shape == (0, N_FEATURES)
         return
@@ -44,7 +44,7 @@ def test_hashed_text_is_the_vectorizers(lines):
 
 def test_hashed_text_of_a_batch_of_pages_is_the_vectorizers_of_all_their_lines():
     pages = [Document.from_lines(["Most read", "The cat sat on the mat."]), Document.from_lines(["ΟΔΟΣ ΟΔΟΣ", "", "x"])]
-    ours = hashed_text(pages, N_FEATURES)
+    ours = hashed_text(pages, N_FEATURES).csr()
     theirs = vectorizer(N_FEATURES).transform([text for page in pages for text in page.units])
     assert (ours != theirs).nnz == 0 and ours.shape == theirs.shape
     assert hashed_text([], N_FEATURES).shape == (0, N_FEATURES)

@@ -146,6 +146,12 @@ def test_the_shipped_model_names_only_importable_lineclf_classes(monkeypatch):
     monkeypatch.setattr(numpy_pickle.NumpyUnpickler, "find_class", recording)
     joblib.load(default_model_path())
     ours = {(module, name) for module, name in named if module.split(".")[0] == "lineclf"}
-    assert ours == {("lineclf.model", "LineClassifier")}
+    assert ours == {
+        ("lineclf.model.predictor", "Predictor"),
+        ("lineclf.model.linear", "LinearPass"),
+        ("lineclf.model.trees", "TreeEnsemble"),
+    }
+    # labelling with it imports neither (lineclf.model.files)
+    assert not {module for module, _ in named if module.split(".")[0] in ("sklearn", "scipy")}
     for module, name in ours:
         assert getattr(importlib.import_module(module), name).__name__ == name

@@ -1,6 +1,8 @@
-"""The first pass computed block by block (lineclf.model.linear) gives scikit-learn's probabilities."""
+"""The first pass as arrays (lineclf.model.linear) gives scikit-learn's probabilities."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 import pytest
@@ -8,7 +10,8 @@ from scipy import sparse
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-from lineclf.model.linear import linear_proba
+from lineclf.model.hashing import HashedText
+from lineclf.model.linear import linear_pass_of
 
 #: The blocks are summed in another order than sklearn's sparse product sums them.
 TOLERANCE = 1e-12
@@ -21,6 +24,10 @@ def _data(n: int, labels: int, seed: int = 0, dtype=np.float64):
     layout[:, 0] = 0.0  # exact zeros, which the stacked sparse matrix leaves out
     y = rng.integers(0, labels, size=n)
     return text, layout, y
+
+
+def _hashed(text) -> HashedText:
+    return HashedText(text.indptr.astype(np.int64), text.indices.astype(np.int32), text.data.astype(np.float64), text.shape[1])
 
 
 def _fitted(text, layout, y, seed: int = 0):
@@ -40,7 +47,7 @@ def test_equals_sklearn_predict_proba(labels, dtype):
     text, layout, y = _data(300, labels, dtype=dtype)
     model, scaler = _fitted(text, layout, y)
     expected = _sklearn(model, scaler, text, layout)
-    got = linear_proba(model, scaler, text, layout)
+    got = linear_pass_of(model, scaler, text.shape[1]).proba(_hashed(text), layout)
     assert got.shape == expected.shape == (300, labels)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
 
@@ -48,33 +55,31 @@ def test_equals_sklearn_predict_proba(labels, dtype):
 def test_equals_sklearn_on_the_tiny_model(tiny_model, training_docs):
     X, T, _ = tiny_model.layout(training_docs)
     expected = tiny_model.linear_model_.predict_proba(tiny_model.linear_input(X, T))
-    got = linear_proba(tiny_model.linear_model_, tiny_model.scaler_, T, X)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(tiny_model.linear_pass_.proba(T, X), expected, rtol=0, atol=TOLERANCE)
 
 
 def test_underflowing_scores_give_uniform_probabilities():
     text, layout, y = _data(20, 3)
     model, scaler = _fitted(text, layout, y)
     model.intercept_ = np.full(3, -1e4)  # every sigmoid is 0
-    np.testing.assert_array_equal(linear_proba(model, scaler, text, layout), _sklearn(model, scaler, text, layout))
-    assert (linear_proba(model, scaler, text, layout) == 1 / 3).all()
+    got = linear_pass_of(model, scaler, 64).proba(_hashed(text), layout)
+    np.testing.assert_array_equal(got, _sklearn(model, scaler, text, layout))
+    assert (got == 1 / 3).all()
 
 
-def test_a_refit_model_uses_its_new_weights():
-    text, layout, y = _data(200, 3)
-    model, scaler = _fitted(text, layout, y)
-    before = linear_proba(model, scaler, text, layout)
-    model.fit(sparse.hstack([text, sparse.csr_matrix(scaler.transform(layout))], format="csr"), np.roll(y, 1))
-    after = linear_proba(model, scaler, text, layout)
-    assert not np.allclose(before, after)
-    np.testing.assert_allclose(after, _sklearn(model, scaler, text, layout), rtol=0, atol=TOLERANCE)
+def test_pickles_without_its_derived_weights():
+    text, layout, y = _data(50, 3)
+    linear = linear_pass_of(*_fitted(text, layout, y), 64)
+    assert "_text_weights" not in linear.__getstate__()
+    again = pickle.loads(pickle.dumps(linear))
+    np.testing.assert_array_equal(again.proba(_hashed(text), layout), linear.proba(_hashed(text), layout))
 
 
 def test_refuses_a_different_feature_count():
     text, layout, y = _data(50, 3)
-    model, scaler = _fitted(text, layout, y)
+    linear = linear_pass_of(*_fitted(text, layout, y), 64)
     with pytest.raises(ValueError, match="features"):
-        linear_proba(model, scaler, text, layout[:, :-1])
+        linear.proba(_hashed(text), layout[:, :-1])
 
 
 def test_refuses_missing_values_as_predict_proba_does():
@@ -84,4 +89,4 @@ def test_refuses_missing_values_as_predict_proba_does():
     with pytest.raises(ValueError):
         _sklearn(model, scaler, text, layout)
     with pytest.raises(ValueError, match="NaN"):
-        linear_proba(model, scaler, text, layout)
+        linear_pass_of(model, scaler, 64).proba(_hashed(text), layout)

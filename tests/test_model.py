@@ -18,6 +18,7 @@ from lineclf.errors import DataFormatError, ModelFileError, UsageError
 from lineclf.io import read_dump
 from lineclf.labels import CONTENT_LABELS, LABELS
 from lineclf.model.passes import encode_labels as _encode
+from lineclf.model import load_predictor
 from lineclf.model import (
     DEFAULT_MODEL_NAME,
     shift_priors,
@@ -271,15 +272,52 @@ def _altered_bundle(model_file, tmp_path, **changes):
     return path
 
 
-def test_load_model_refuses_other_sklearn_version(tmp_path, model_file):
+def _protocol_3_bundle(model_file, tmp_path, tiny_model, **changes):
+    """The tiny model as lineclf wrote it before protocol 4: the pickled estimator, no predictor."""
+    bundle = joblib.load(model_file)
+    del bundle["predictor"]
+    bundle.update(protocol=3, estimator=tiny_model, **changes)
+    path = tmp_path / "protocol-3.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
+def test_a_protocol_4_file_holds_no_scikit_learn_object_and_loads_under_any_release(
+    tmp_path, model_file, training_docs, tiny_model, monkeypatch
+):
+    from joblib import numpy_pickle
+
+    named: set[str] = set()
+    find_class = numpy_pickle.NumpyUnpickler.find_class
+
+    def recording(self, module, name):
+        named.add(module)
+        return find_class(self, module, name)
+
+    monkeypatch.setattr(numpy_pickle.NumpyUnpickler, "find_class", recording)
+    joblib.load(model_file)
+    assert named and not any(module.split(".")[0] in ("sklearn", "scipy") for module in named), named
     path = _altered_bundle(model_file, tmp_path, sklearn_version="0.24.2")
+    for got, want in zip(load_model(path).predict_proba(training_docs), tiny_model.predict_proba(training_docs)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_load_model_reads_protocol_3_files(tmp_path, model_file, tiny_model, training_docs):
+    path = _protocol_3_bundle(model_file, tmp_path, tiny_model)
+    for load in (load_model, load_predictor):
+        for got, want in zip(load(path).predict_proba(training_docs), tiny_model.predict_proba(training_docs)):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_load_model_refuses_a_protocol_3_file_of_other_sklearn_version(tmp_path, model_file, tiny_model):
+    path = _protocol_3_bundle(model_file, tmp_path, tiny_model, sklearn_version="0.24.2")
     with pytest.raises(ModelFileError, match=r"scikit-learn 0\.24\.2"):
         load_model(path)
 
 
-def test_load_model_accepts_other_sklearn_patch_release(tmp_path, model_file):
+def test_load_model_accepts_a_protocol_3_file_of_other_sklearn_patch_release(tmp_path, model_file, tiny_model):
     major, minor = sklearn.__version__.split(".")[:2]
-    path = _altered_bundle(model_file, tmp_path, sklearn_version=f"{major}.{minor}.99")
+    path = _protocol_3_bundle(model_file, tmp_path, tiny_model, sklearn_version=f"{major}.{minor}.99")
     assert isinstance(load_model(path), LineClassifier)
 
 
@@ -295,10 +333,13 @@ def test_load_model_refuses_other_labels(tmp_path, model_file):
         load_model(path)
 
 
-def test_load_model_refuses_bundle_with_other_estimator(tmp_path, model_file):
-    path = _altered_bundle(model_file, tmp_path, estimator={"not": "a model"})
-    with pytest.raises(ModelFileError, match="does not hold a lineclf classifier"):
-        load_model(path)
+@pytest.mark.parametrize("protocol", [3, 4])
+def test_load_model_refuses_bundle_with_other_estimator(tmp_path, model_file, protocol):
+    field = "predictor" if protocol == 4 else "estimator"
+    path = _altered_bundle(model_file, tmp_path, protocol=protocol, **{field: {"not": "a model"}})
+    for load in (load_model, load_predictor):
+        with pytest.raises(ModelFileError, match="does not hold a lineclf classifier"):
+            load(path)
 
 
 def test_model_file_errors_name_the_file(tmp_path):
@@ -444,7 +485,7 @@ def test_label_bias_shifts_predictions_of_the_same_trees(training_docs):
     plain = tiny_estimator().fit(training_docs)
     biased = clone(plain).set_params(label_bias=(0.0, 0.0, 0.0, 0.0, 0.0))
     # the same fitted state, a different decision rule
-    for name in ("scaler_", "linear_model_", "tree_model_", "classes_"):
+    for name in ("scaler_", "linear_model_", "tree_model_", "linear_pass_", "trees_", "classes_"):
         setattr(biased, name, getattr(plain, name))
     for a, b in zip(plain.predict_proba(training_docs), biased.predict_proba(training_docs)):
         assert np.allclose(a, b)

@@ -335,7 +335,8 @@ def _model_cases(model_file: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     other = folder / "other.joblib"
     joblib.dump({"weights": [1, 2, 3]}, other)
     cases["joblib-not-lineclf"] = (other, "not a lineclf model file")
-    old_sklearn = _altered_bundle(model_file, folder / "old-sklearn.joblib", sklearn_version="1.2.2")
+    # a file of protocol 3 holds the estimator, tied to its scikit-learn release
+    old_sklearn = _altered_bundle(model_file, folder / "old-sklearn.joblib", sklearn_version="1.2.2", protocol=3, estimator=None)
     cases["other-sklearn"] = (old_sklearn, "written with scikit-learn 1.2.2, this is ")
     old_lineclf = _altered_bundle(model_file, folder / "old-lineclf.joblib", protocol=0, lineclf_version="0.0.1")
     cases["other-lineclf"] = (

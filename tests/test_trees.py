@@ -1,86 +1,110 @@
-"""The second pass's trees walked by lineclf.model.trees give the boosted model's probabilities, bit for bit."""
+"""The second pass's trees as plain arrays (lineclf.model.trees), walked in C,
+give the boosted model's probabilities, bit for bit."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
-from sklearn.base import clone
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from lineclf.model.passes import proba_in_label_order as _proba
-from lineclf.model.passes import long_lines, revision_features as _revision_features
-from lineclf.model.trees import tree_proba
+from lineclf._native import walk_trees
+from lineclf.model.passes import long_lines, proba_in_label_order as _proba
+from lineclf.model.passes import revision_features as _revision_features
+from lineclf.model.trees import ensemble_of
 
 
 def _data(n: int, seed: int = 0, missing: bool = False):
     """float32 values beside float64 ones, as layout features beside first-pass probabilities."""
     rng = np.random.default_rng(seed)
-    exact = rng.normal(size=(n, 6)).astype(np.float32).astype(np.float64)
-    exact[:, 0] = rng.integers(0, 3, size=n)  # few distinct values: many ties with thresholds
-    wide = rng.random(size=(n, 4))
+    X = np.hstack([rng.normal(size=(n, 6)).astype(np.float32).astype(np.float64), rng.random(size=(n, 4))])
+    X[:, 0] = rng.integers(0, 3, size=n)  # few distinct values: many ties with thresholds
     if missing:
-        wide[rng.random(size=wide.shape) < 0.1] = np.nan
-    y = (exact[:, 1] + wide[:, 0] * 2 + rng.normal(scale=0.5, size=n) > 1).astype(int) + (wide[:, 1] > 0.7)
-    return exact, wide, y
+        X[rng.random(size=X.shape) < 0.1] = np.nan
+    y = (X[:, 1] + X[:, 6] * 2 + rng.normal(scale=0.5, size=n) > 1).astype(int) + (X[:, 7] > 0.7)
+    return X, y
 
 
-def _fitted(exact, wide, y, **params):
+def _fitted(X, y, **params):
     model = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, early_stopping=False, random_state=0, **params)
-    return model.fit(np.hstack([exact, wide]), y)
+    return model.fit(X, y)
 
 
-def test_equals_predict_proba():
-    exact, wide, y = _data(600)
-    model = _fitted(exact, wide, y)
-    np.testing.assert_array_equal(tree_proba(model, exact, wide), model.predict_proba(np.hstack([exact, wide])))
+@pytest.mark.parametrize("missing", [False, True])
+def test_equals_predict_proba(missing):
+    X, y = _data(600, missing=missing)
+    model = _fitted(X, y)
+    np.testing.assert_array_equal(ensemble_of(model).proba(X), model.predict_proba(X))
 
 
 def test_values_on_the_thresholds():
-    exact, wide, y = _data(600)
-    model = _fitted(exact, wide, y)
-    # every bin threshold of every column as a value, where <= and < differ
+    X, y = _data(600)
+    model = _fitted(X, y)
+    # every threshold of every column as a value, where <= and < differ, and just beside it
     thresholds = model._bin_mapper.bin_thresholds_
     rows = max(len(t) for t in thresholds)
     grid = np.column_stack([np.resize(t, rows) for t in thresholds])
-    grid_exact, grid_wide = grid[:, :6].astype(np.float32).astype(np.float64), grid[:, 6:]
-    expected = model.predict_proba(np.hstack([grid_exact, grid_wide]))
-    np.testing.assert_array_equal(tree_proba(model, grid_exact, grid_wide), expected)
+    for values in (grid, np.nextafter(grid, np.inf), np.nextafter(grid, -np.inf)):
+        np.testing.assert_array_equal(ensemble_of(model).proba(values), model.predict_proba(values))
 
 
-def test_binary_and_binned_only_models():
-    exact, wide, y = _data(400, seed=1)
-    binary = _fitted(exact, wide, y > 0)
-    np.testing.assert_array_equal(tree_proba(binary, exact, wide), binary.predict_proba(np.hstack([exact, wide])))
-    no_exact = _fitted(exact[:, :0], wide, y)
-    np.testing.assert_array_equal(tree_proba(no_exact, exact[:, :0], wide), no_exact.predict_proba(wide))
+def test_binary_and_many_label_models():
+    X, y = _data(400, seed=1)
+    binary = _fitted(X, y > 0)
+    np.testing.assert_allclose(ensemble_of(binary).proba(X), binary.predict_proba(X), rtol=0, atol=1e-15)
+    many = _fitted(X, (X[:, 6] * 5).astype(int))
+    assert len(many.classes_) == 5
+    np.testing.assert_array_equal(ensemble_of(many).proba(X), many.predict_proba(X))
 
 
-@pytest.mark.parametrize("case", ["missing", "not float32"])
-def test_inputs_the_copy_cannot_take_go_to_the_estimator(case):
-    exact, wide, y = _data(400, missing=case == "missing")
-    model = _fitted(exact, wide, y)
-    if case == "not float32":
-        exact = exact + 1e-12
-    np.testing.assert_array_equal(tree_proba(model, exact, wide), model.predict_proba(np.hstack([exact, wide])))
+def test_first_iterations_equal_a_shorter_fit():
+    X, y = _data(400)
+    cut = ensemble_of(_fitted(X, y)).first_iterations(7)
+    assert cut.n_iterations == 7
+    shorter = HistGradientBoostingClassifier(max_iter=7, max_leaf_nodes=15, early_stopping=False, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(cut.proba(X), shorter.predict_proba(X))
+    with pytest.raises(ValueError, match="between 1 and 30"):
+        ensemble_of(_fitted(X, y)).first_iterations(31)
 
 
-def test_a_refit_model_uses_its_new_trees():
-    exact, wide, y = _data(400)
-    model = _fitted(exact, wide, y)
-    tree_proba(model, exact, wide)
-    model.fit(np.hstack([exact, wide]), np.roll(y, 7))
-    np.testing.assert_array_equal(tree_proba(model, exact, wide), model.predict_proba(np.hstack([exact, wide])))
-
-
-def test_refuses_a_different_feature_count():
-    exact, wide, y = _data(100)
-    model = _fitted(exact, wide, y)
+def test_pickles_and_refuses_a_different_feature_count():
+    X, y = _data(100)
+    trees = pickle.loads(pickle.dumps(ensemble_of(_fitted(X, y))))
+    np.testing.assert_array_equal(trees.proba(X), _fitted(X, y).predict_proba(X))
     with pytest.raises(ValueError, match="features"):
-        tree_proba(model, exact, wide[:, :-1])
+        trees.proba(X[:, :-1])
+
+
+def test_the_c_walk_refuses_nodes_it_could_not_walk_safely():
+    X, y = _data(100)
+    trees = ensemble_of(_fitted(X, y))
+    out = np.zeros((len(X), trees.n_scores))
+
+    def walk(**changed):
+        arrays = {name: getattr(trees, name).copy() for name in ("feature", "threshold", "missing_left", "left", "right", "value", "roots")}
+        arrays.update(changed)
+        walk_trees(X, X.shape[1], arrays["feature"], arrays["threshold"], arrays["missing_left"], arrays["left"],
+                   arrays["right"], arrays["value"], arrays["roots"], out, trees.n_scores)  # fmt: skip
+
+    walk()
+    inner = int(np.flatnonzero(trees.left >= 0)[3])
+    for name, value in [("left", inner), ("left", len(trees.left)), ("right", -5), ("feature", X.shape[1])]:
+        bad = getattr(trees, name).copy()
+        bad[inner] = value  # a cycle, an index past the end, a negative one, a feature past the row
+        with pytest.raises(ValueError, match="out of range"):
+            walk(**{name: bad})
+    with pytest.raises(ValueError, match="root"):
+        walk(roots=np.array([len(trees.left)], dtype=np.int32))
+    with pytest.raises(ValueError, match="shapes"):
+        walk(value=trees.value[:-1].copy())
+    with pytest.raises(TypeError, match="bytes"):
+        walk(left=trees.left.astype(np.int64))
 
 
 def test_predict_proba_equals_the_stacked_sklearn_passes(tiny_model, training_docs, seed_doc):
-    """LineClassifier.predict_proba (block-wise first pass, copied trees) against
+    """LineClassifier.predict_proba (block-wise first pass, trees as arrays) against
     both passes' own predict_proba on stacked matrices, as fit computes them."""
     documents = [*training_docs, seed_doc]
     X, T, offsets = tiny_model.layout(documents)
@@ -91,16 +115,10 @@ def test_predict_proba_equals_the_stacked_sklearn_passes(tiny_model, training_do
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
 
 
-def test_predict_proba_walks_the_copied_trees_with_site_shares(tiny_model, training_docs, monkeypatch):
-    """The site shares (float64) go with the binned columns: the estimator's own
-    predict_proba, the slow fallback, is not called."""
-    assert tiny_model.site_repetition
-
-    def fallback(X):
-        raise AssertionError("fell back to HistGradientBoostingClassifier.predict_proba")
-
+def test_a_refit_classifier_predicts_with_its_new_trees(tiny_model, training_docs):
     model = clone(tiny_model).fit(training_docs)
-    expected = model.predict_proba(training_docs)
-    monkeypatch.setattr(model.tree_model_, "predict_proba", fallback)
-    for got, want in zip(model.predict_proba(training_docs), expected):
-        assert np.array_equal(got, want)
+    before = model.predict_proba(training_docs)
+    labels = [np.roll(np.asarray(doc.labels), 1) for doc in training_docs]
+    model.fit(training_docs, labels)
+    after = model.predict_proba(training_docs)
+    assert not all(np.array_equal(a, b) for a, b in zip(before, after))

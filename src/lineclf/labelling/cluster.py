@@ -31,7 +31,8 @@ from ..features import SiteCounts
 from ..io import PageError, RecordSettings, detect_source, expand_sources, page_document, read_source, record_page
 from ..io.readers import Decoded
 from ..io.sources import DEFAULT_ID_FIELD, DEFAULT_TEXT_FIELD
-from ..model import LineClassifier, load_model
+from ..model.files import as_predictor
+from ..model.predictor import Predictor
 from .runners import TASKS_PER_WORKER, Runner
 from .tasks import label_task, split_tasks
 
@@ -54,7 +55,7 @@ class DaskRunner(Runner):
     """Labels tasks on a Dask cluster: the model is scattered to every worker
     once, and each task is one Dask task."""
 
-    def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None, scheduler):
+    def __init__(self, model: Predictor, output_format: str | None, keep: Sequence[str] | None, scheduler):
         super().__init__(model, output_format, keep)
         _require_dask()
         from distributed import Client
@@ -128,7 +129,7 @@ def _read_partition(paths: Iterable[str], input_format: str, settings: RecordSet
 
 def label_bag(
     pages,
-    model: str | Path | LineClassifier | None = None,
+    model: str | Path | Predictor | None = None,  # or a fitted LineClassifier
     output_format: str | None = None,
     keep: Sequence[str] | None = None,
     text_field: str = DEFAULT_TEXT_FIELD,
@@ -155,7 +156,7 @@ def label_bag(
 
     import dask
 
-    classifier = model if isinstance(model, LineClassifier) else load_model(model)
+    classifier = as_predictor(model)
     # one graph node for the model, which every partition depends on: a
     # worker receives it once (named, so that dask does not hash the model)
     model_node = dask.delayed(classifier, name=f"lineclf-model-{uuid.uuid4().hex}", traverse=False)
@@ -176,7 +177,7 @@ def _merge_counts(parts: Iterable[SiteCounts]) -> SiteCounts:
 
 
 def _label_partition(
-    items: Iterable[Any], model: LineClassifier, output_format, keep, settings: RecordSettings, site_counts=None
+    items: Iterable[Any], model: Predictor, output_format, keep, settings: RecordSettings, site_counts=None
 ) -> list[str]:
     documents = (_as_document(item, n, settings) for n, item in enumerate(items, start=1))
     texts = []

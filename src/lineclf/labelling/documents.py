@@ -15,7 +15,7 @@ import numpy as np
 from ..document import Document, is_blank
 from ..features import SiteCounts
 from ..labels import LABELS, label_names
-from ..model import LineClassifier
+from ..model.predictor import Predictor
 
 # Limits on what the model sees of one dump at once: far beyond real pages
 # (the training pages have at most 1,281 lines and 7,514 characters in a
@@ -38,7 +38,7 @@ CALL_CHARS = PIECE_CHARS
 
 
 def predict_document(
-    model: LineClassifier,
+    model: Predictor,
     doc: Document,
     max_line_chars: int = MAX_LINE_CHARS,
     piece_lines: int = PIECE_LINES,
@@ -115,7 +115,7 @@ def _chars(doc: Document) -> int:
 
 
 def predict_many(
-    model: LineClassifier,
+    model: Predictor,
     documents: Sequence[Document],
     max_line_chars: int = MAX_LINE_CHARS,
     piece_lines: int = PIECE_LINES,

@@ -21,7 +21,8 @@ from ..errors import UsageError
 from ..features import SiteCounts
 from ..io import Source, check_readers, iter_pages
 from ..io.sources import DEFAULT_ID_FIELD, DEFAULT_TEXT_FIELD
-from ..model import LineClassifier, load_model
+from ..model.files import as_predictor
+from ..model.predictor import Predictor
 from .formats import check_format, page_format
 from .planning import detect_sources
 from .runners import JoblibRunner, Runner
@@ -50,7 +51,7 @@ def check_workers(jobs: int, scheduler) -> None:
 
 def predict_files(
     inputs: Sequence[str | Path | Source],
-    model: str | Path | LineClassifier | None = None,
+    model: str | Path | Predictor | None = None,  # or a fitted LineClassifier
     output_format: str | None = None,
     keep: Sequence[str] | None = None,
     targets: dict[str, Path] | None = None,
@@ -70,8 +71,8 @@ def predict_files(
     folders of them (see :mod:`lineclf.io.sources`), or Sources already
     recognised (:func:`~.planning.detect_sources`). ``output_format`` None
     gives tsv for dumps and jsonl for page records (:func:`page_format`).
-    ``model`` is a model file, a fitted classifier, or None for the shipped
-    model. When ``targets`` maps an input to a file, its output is written
+    ``model`` is a model file, a fitted classifier (or its ``predictor()``),
+    or None for the shipped model. When ``targets`` maps an input to a file, its output is written
     there (atomically) before the outcome is yielded. With ``on_error="stop"``
     a bad input raises DataFormatError; with ``"skip"`` it is yielded as an
     outcome carrying the error, and the batch goes on.
@@ -98,7 +99,7 @@ def predict_files(
         except UsageError as exc:
             raise UsageError(f"{source.name}: {exc}") from None
     check_readers(sources)
-    classifier = model if isinstance(model, LineClassifier) else load_model(model)
+    classifier = as_predictor(model)
     site_counts = None
     if count_sites and classifier.site_repetition and all(source.rereadable for source in sources):
         site_counts = count_site_lines(sources, text_field, id_field, encoding_errors)
@@ -124,7 +125,7 @@ def count_site_lines(
 
 @contextlib.contextmanager
 def open_runner(
-    model: LineClassifier,
+    model: Predictor,
     output_format: str | None,
     keep: Sequence[str] | None,
     jobs: int = 1,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..document import Document
 from ..features import SiteCounts
-from ..model import LineClassifier
+from ..model.predictor import Predictor
 from .tasks import label_task
 
 #: Tasks in flight per worker: one being labelled, one waiting, so that a
@@ -54,7 +54,7 @@ class Runner:
     #: Line counts of the whole batch (None: each task counts its own pages).
     site_counts: SiteCounts | None = None
 
-    def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None):
+    def __init__(self, model: Predictor, output_format: str | None, keep: Sequence[str] | None):
         self.model = model
         self.output_format = output_format
         self.keep = None if keep is None else tuple(keep)
@@ -101,7 +101,7 @@ class JoblibRunner(Runner):
     not with every task.
     """
 
-    def __init__(self, model: LineClassifier, output_format: str | None, keep: Sequence[str] | None, jobs: int):
+    def __init__(self, model: Predictor, output_format: str | None, keep: Sequence[str] | None, jobs: int):
         super().__init__(model, output_format, keep)
         import joblib
         from joblib.externals.loky import get_reusable_executor
@@ -146,7 +146,7 @@ def thread_limits(jobs: int) -> dict[str, str]:
 
 # The model a worker process has loaded, (file, classifier): a worker is a
 # process that labels task after task, so the process is where it is kept.
-_WORKER_MODEL: tuple[str, LineClassifier] | None = None
+_WORKER_MODEL: tuple[str, Predictor] | None = None
 
 
 def label_task_from_file(model_file: str, documents, output_format, keep, site_counts=None):

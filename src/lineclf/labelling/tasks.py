@@ -10,7 +10,7 @@ from ..document import Document
 from ..errors import LineclfError
 from ..features import SiteCounts
 from ..io import PageError
-from ..model import LineClassifier
+from ..model.predictor import Predictor
 from .documents import CALL_LINES, PIECE_CHARS, _chars, predict_many
 from .formats import format_prediction
 
@@ -35,7 +35,7 @@ class PageResult:
 
 
 def label_task(
-    model: LineClassifier,
+    model: Predictor,
     documents: Sequence[Document],
     output_format: str | None,
     keep: Sequence[str] | None,

@@ -24,11 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.tree import DecisionTreeRegressor
-
 from ..document import Document
 from ..errors import DataFormatError
-from ..features import SITE_FEATURE_NAMES, SiteCounts
+from ..features import SiteCounts
 from ..labels import LABELS
 from .passes import document_labels, encode_labels, page_weights, second_pass_proba, second_pass_revision
 
@@ -97,6 +95,8 @@ class SiteAdapter:
     ) -> "SiteAdapter":
         """Boost from the log-probabilities ``start`` towards the labels ``y``
         (indices in LABELS order) of the rows ``Z``, weighted by ``weight``."""
+        from sklearn.tree import DecisionTreeRegressor
+
         n_labels = len(LABELS)
         onehot = np.eye(n_labels)[y]
         scores = start.copy()
@@ -116,7 +116,7 @@ class SiteAdapter:
         return cls(fitted, learning_rate)
 
 
-def _newton_tree(regressor: DecisionTreeRegressor, Z, residual, weight, n_labels: int) -> _Tree:
+def _newton_tree(regressor, Z, residual, weight, n_labels: int) -> _Tree:
     """The regressor's tree with each leaf's value a Newton step of the
     multinomial log-loss: (K-1)/K * sum(w r) / sum(w |r| (1-|r|))."""
     inner = regressor.tree_
@@ -138,13 +138,13 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def adapter_input(model, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def adapter_input(trees, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What an adapter sees of a batch (the second pass's input and the
     model's log-probabilities beside it) and those log-probabilities, which
-    it starts from: the model's own, before any adapter or ``label_bias``."""
-    n_site = len(SITE_FEATURE_NAMES) if model.site_repetition else 0
+    it starts from: the model's own (its :class:`~.trees.TreeEnsemble`
+    ``trees``), before any adapter or ``label_bias``."""
     revision = second_pass_revision(X, first, offsets)
-    proba = second_pass_proba(model.tree_model_, X, first, offsets, n_site, revision)
+    proba = second_pass_proba(trees, X, first, offsets, revision)
     scores = np.log(np.maximum(proba, _LOG_FLOOR))
     return np.hstack([X, revision, scores]), scores
 
@@ -180,9 +180,10 @@ def adapt_model(
         partial = next(label for seq in labels for label in seq if label not in LABELS)
         raise DataFormatError(f"adapting needs lines with one of the five labels ({', '.join(LABELS)}), not {partial!r}")
     page_weight = page_weights(sample_weight, documents)
-    X, T, offsets = model.layout(documents, SiteCounts.of(documents))
-    first = model.first_pass(X, T)
-    Z, scores = adapter_input(model, X, first, offsets)
+    predictor = model.predictor()
+    X, T, offsets = predictor.layout(documents, SiteCounts.of(documents))
+    first = predictor.first_pass(X, T)
+    Z, scores = adapter_input(predictor.trees, X, first, offsets)
     for earlier in getattr(model, "adapters_", []):
         scores = scores + earlier.decision(Z)
     weight = model._sample_weight(y) * np.repeat(page_weight, [doc.n_units for doc in documents])

@@ -31,27 +31,24 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..document import Document, document_groups
 from ..errors import DataFormatError
-from ..features import DEFAULT_CONTEXT, SITE_FEATURE_NAMES, SiteCounts, batch_features
+from ..features import DEFAULT_CONTEXT, SiteCounts
 from ..labels import LABELS, label_names
-from .adaptation import adapted_proba, adapter_input
+from .hashing import HashedText
+from .linear import linear_pass_of
 from .passes import (
+    batch_input,
     document_labels,
     encode_labels,
     page_weights,
     check_label_bias,
-    first_pass_proba,
     fit_quietly,
-    hashed_text,
     linear_input,
     long_lines,
     proba_in_label_order,
     revision_features,
-    second_pass_proba,
-    shift_priors,
-    site_columns,
-    split_rows,
-    unit_offsets,
 )
+from .predictor import Predictor
+from .trees import ensemble_of
 
 logger = logging.getLogger(__name__)
 
@@ -169,15 +166,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def layout(
         self, documents: Sequence[Document], site_counts: SiteCounts | None = None
-    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+    ) -> tuple[np.ndarray, HashedText, np.ndarray]:
         """Layout features, hashed text and the unit offset of each document:
         the input of :meth:`first_pass` and :meth:`revise`."""
-        X = batch_features(documents, self.context)
-        if self.site_repetition:
-            X = np.hstack([X, site_columns(documents, site_counts)])
-        return X, hashed_text(documents, self.hash_features), unit_offsets(documents)
+        return batch_input(documents, self.context, self.hash_features, self.site_repetition, site_counts)
 
-    def linear_input(self, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
+    def linear_input(self, X: np.ndarray, T: HashedText) -> sparse.csr_matrix:
         """The first pass's input (hashed text beside the scaled layout features)."""
         return linear_input(self.scaler_, X, T)
 
@@ -285,9 +279,35 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             first = self._oof(self._linear_model, L, y, unit_groups, weight)
             X = np.hstack([X, revision_features(first, offsets, long_lines(X))])
         self.tree_model_ = fit_quietly(self._tree_model(), X, y, weight)
+        # the passes as plain arrays: what predicting uses, and what model files hold
+        self.linear_pass_ = linear_pass_of(self.linear_model_, self.scaler_, T.n_features)
+        self.trees_ = ensemble_of(self.tree_model_)
         self.adapters_ = []  # a refitted model keeps no adapter of its former self
         self.classes_ = np.array(LABELS)
         return self
+
+    def __setstate__(self, state):
+        # a model pickled before its passes were kept as arrays (model file protocol 3)
+        if "tree_model_" in state and "trees_" not in state:
+            n_text = state["linear_model_"].coef_.shape[1] - len(state["scaler_"].mean_)
+            state["linear_pass_"] = linear_pass_of(state["linear_model_"], state["scaler_"], n_text)
+            state["trees_"] = ensemble_of(state["tree_model_"])
+        super().__setstate__(state)
+
+    def predictor(self) -> Predictor:
+        """The fitted passes and the settings that shape their input: what
+        :meth:`predict_proba` runs, and what a model file holds."""
+        check_is_fitted(self, "trees_")
+        return Predictor(
+            context=tuple(self.context),
+            hash_features=self.hash_features,
+            site_repetition=self.site_repetition,
+            linear=self.linear_pass_ if self.second_pass else None,
+            trees=self.trees_,
+            adapters=tuple(getattr(self, "adapters_", ())),
+            # model files from before label_bias have none
+            label_bias=None if getattr(self, "label_bias", None) is None else tuple(self.label_bias),
+        )
 
     def _check_params(self) -> None:
         """Refuse parameters that fitting cannot use, before any work."""
@@ -299,35 +319,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """Per document, an ``(n_lines, 5)`` array of label probabilities
         (columns in LABELS order). ``site_counts``: line counts of the whole
         batch the documents belong to (default: of these documents)."""
-        check_is_fitted(self, "tree_model_")
-        documents = list(documents)
-        if not documents:
-            return []
-        X, T, offsets = self.layout(documents, site_counts)
-        if len(X) == 0:
-            return [np.zeros((0, len(LABELS))) for _ in documents]
-        return self.revise(X, self.first_pass(X, T), offsets)
+        return self.predictor().predict_proba(documents, site_counts)
 
-    def first_pass(self, X: np.ndarray, T: sparse.csr_matrix) -> np.ndarray | None:
+    def first_pass(self, X: np.ndarray, T: HashedText) -> np.ndarray | None:
         """The linear model's probabilities (LABELS order) of a batch's layout
         features and hashed text, or None without a second pass."""
-        if not self.second_pass:
-            return None
-        return first_pass_proba(self.linear_model_, self.scaler_, X, T)
+        return self.predictor().first_pass(X, T)
 
     def revise(self, X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> list[np.ndarray]:
         """The second pass: per document, the trees' probabilities of a
         batch's layout features and first-pass probabilities, corrected by
         the site adapters of :func:`~lineclf.model.adaptation.adapt_model`
         when it has any, shifted by ``label_bias``."""
-        adapters = getattr(self, "adapters_", None)
-        if adapters:
-            proba = adapted_proba(adapters, *adapter_input(self, X, first, offsets))
-        else:
-            n_site = len(SITE_FEATURE_NAMES) if self.site_repetition else 0
-            proba = second_pass_proba(self.tree_model_, X, first, offsets, n_site)
-        # model files from before label_bias have none
-        return split_rows(shift_priors(proba, getattr(self, "label_bias", None)), offsets)
+        return self.predictor().revise(X, first, offsets)
 
     def with_tree_iterations(self, iterations: int) -> "LineClassifier":
         """A copy whose second pass keeps only the first ``iterations``
@@ -342,18 +346,17 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """
         import copy
 
-        check_is_fitted(self, "tree_model_")
+        check_is_fitted(self, "trees_")
         if getattr(self, "adapters_", None):
             raise ValueError("a model adapted to a site cannot drop trees: its adapters correct the trees' output")
-        trees = self.tree_model_
-        if not 1 <= iterations <= trees.n_iter_:
-            raise ValueError(f"iterations must be between 1 and {trees.n_iter_}, the trees' iterations")
-        cut = copy.deepcopy(trees)
-        cut._predictors = cut._predictors[:iterations]  # n_iter_ counts them
-        cut.max_iter = iterations  # no scores to cut: without early stopping the trees keep none
         model = copy.copy(self)
+        model.trees_ = self.trees_.first_iterations(iterations)
         model.max_iter = iterations
-        model.tree_model_ = cut
+        if hasattr(self, "tree_model_"):  # a model fitted in this process keeps the estimator too
+            cut = copy.deepcopy(self.tree_model_)
+            cut._predictors = cut._predictors[:iterations]  # n_iter_ counts them
+            cut.max_iter = iterations  # no scores to cut: without early stopping the trees keep none
+            model.tree_model_ = cut
         return model
 
     def predict(self, documents: Sequence[Document], site_counts: SiteCounts | None = None) -> list[np.ndarray]:

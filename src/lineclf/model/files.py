@@ -5,25 +5,29 @@ files warned about, .skops files loaded without running code)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import joblib
-from sklearn.utils.validation import check_is_fitted
+import numpy as np
 
 from .. import __version__
 from ..document import Document
 from ..errors import ModelFileError, UntrustedModelWarning
 from ..io.writers import atomic_writer
 from ..labels import LABELS, label_names
-from .classifier import LineClassifier
+from .predictor import Predictor
 
 #: Written into every model file; bumped when the file layout changes or the
 #: features a model was fitted on do (3: thread, shape and region features).
 MODEL_FORMAT = "lineclf-model"
-MODEL_PROTOCOL = 3
+#: 4: the file holds the classifier's parameters and its :class:`Predictor`
+#: (plain arrays), so labelling loads it without scikit-learn.
+MODEL_PROTOCOL = 4
+#: 3: the file holds the pickled estimator (read, and turned into a predictor).
+READABLE_PROTOCOLS = (3, MODEL_PROTOCOL)
 DEFAULT_MODEL_NAME = "default.joblib"
 
 
@@ -44,11 +48,15 @@ SKOPS_SUFFIX = ".skops"
 #: itself: lineclf's own classifier, and the gradient-boosted trees' predictor
 #: (plain arrays; skops 0.16 does not list it yet).
 SKOPS_TRUSTED = (
-    "lineclf.model.LineClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    # an adapted model's adapter (plain arrays)
+    # a model's passes and its adapters, all plain arrays (protocol 4)
+    "lineclf.model.predictor.Predictor",
+    "lineclf.model.linear.LinearPass",
+    "lineclf.model.trees.TreeEnsemble",
     "lineclf.model.adaptation.SiteAdapter",
     "lineclf.model.adaptation._Tree",
+    # the estimator itself, in files of protocol 3
+    "lineclf.model.LineClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 # The "loading a model runs code" warning is given once per process, so the
 # process is where that fact lives.
@@ -64,24 +72,28 @@ def skops_module(path: Path):
     return skops.io
 
 
-def save_model(model: LineClassifier, path: str | Path, metadata: dict | None = None) -> Path:
-    """Write a fitted model with its metadata (atomically: temp file, then rename).
+def save_model(model, path: str | Path, metadata: dict | None = None) -> Path:
+    """Write a fitted :class:`~lineclf.model.LineClassifier` with its
+    metadata (atomically: temp file, then rename): its parameters and its
+    :class:`Predictor`, not the scikit-learn estimators it was fitted with.
 
     A path ending in ``.skops`` is written in skops' format (needs skops),
     any other as a joblib pickle.
     """
+    import joblib
     import sklearn
 
-    check_is_fitted(model, "tree_model_")
+    predictor = model.predictor()  # refuses a model that is not fitted
     bundle = {
         "format": MODEL_FORMAT,
         "protocol": MODEL_PROTOCOL,
         "lineclf_version": __version__,
+        # the release that fitted it (a protocol 4 file loads under any)
         "sklearn_version": sklearn.__version__,
         "labels": list(LABELS),
         "params": model.get_params(),
         "metadata": dict(metadata or {}),
-        "estimator": model,
+        "predictor": predictor,
     }
     path = Path(path)
     if path.suffix == SKOPS_SUFFIX:
@@ -149,7 +161,8 @@ def _warn_untrusted(path: Path) -> None:
 
 
 def load_bundle(path: str | Path | None = None) -> dict:
-    """Load a model file's bundle (estimator and metadata), checking what it is.
+    """Load a model file's bundle (estimator, predictor and metadata),
+    checking what it is.
 
     A joblib model file is a pickle: loading it runs code from it, so load only
     files you trust. The shipped model (``path`` None, or its own path) is
@@ -158,8 +171,15 @@ def load_bundle(path: str | Path | None = None) -> dict:
     loaded without running code from it, and only if it holds nothing but the
     types skops trusts and :data:`SKOPS_TRUSTED`.
     """
-    import sklearn
+    bundle, path = _read_bundle(path)
+    if "estimator" not in bundle:
+        bundle["estimator"] = _estimator(bundle)
+    return bundle
 
+
+def _read_bundle(path: str | Path | None) -> tuple[dict, Path]:
+    """The checked bundle of a model file, with its ``predictor``; scikit-learn
+    is imported only for a file of protocol 3, which holds the estimator."""
     default = path is None or _is_default_model(Path(path))
     path = Path(path) if path is not None else default_model_path()
     if not path.is_file():
@@ -170,6 +190,8 @@ def load_bundle(path: str | Path | None = None) -> dict:
     if skops_file:
         bundle = _load_skops(path)
     else:
+        import joblib
+
         try:
             with open(path, "rb") as handle:
                 bundle = joblib.load(handle)
@@ -177,22 +199,51 @@ def load_bundle(path: str | Path | None = None) -> dict:
             raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}); retrain it or give another --model") from None
     if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
         raise ModelFileError(f"{path}: not a lineclf model file")
-    if bundle.get("protocol") != MODEL_PROTOCOL:
+    if bundle.get("protocol") not in READABLE_PROTOCOLS:
         raise ModelFileError(
             f"{path}: model file protocol {bundle.get('protocol')} is not {MODEL_PROTOCOL}; "
             f"it was written by lineclf {bundle.get('lineclf_version')}, retrain it with this version"
         )
+    if list(bundle.get("labels", [])) != list(LABELS):
+        raise ModelFileError(f"{path}: model file does not hold a lineclf classifier for labels {', '.join(LABELS)}")
+    if bundle["protocol"] == 3:
+        _check_estimator(bundle, path)
+    elif not isinstance(bundle.get("predictor"), Predictor) or not isinstance(bundle.get("params"), dict):
+        raise ModelFileError(f"{path}: model file does not hold a lineclf classifier for labels {', '.join(LABELS)}")
+    if not default and not skops_file:
+        # after the checks: a file that is refused above gets one error line, not two
+        _warn_untrusted(path)
+    return bundle, path
+
+
+def _check_estimator(bundle: dict, path: Path) -> None:
+    """A protocol 3 bundle: a pickled estimator, tied to the scikit-learn
+    release that wrote it; its predictor is made from it."""
+    import sklearn
+
+    from .classifier import LineClassifier
+
     if _minor(bundle.get("sklearn_version", "")) != _minor(sklearn.__version__):
         raise ModelFileError(
             f"{path}: written with scikit-learn {bundle.get('sklearn_version')}, this is {sklearn.__version__}; "
             f"install scikit-learn=={bundle.get('sklearn_version')} or retrain the model"
         )
-    if list(bundle.get("labels", [])) != list(LABELS) or not isinstance(bundle.get("estimator"), LineClassifier):
+    if not isinstance(bundle.get("estimator"), LineClassifier):
         raise ModelFileError(f"{path}: model file does not hold a lineclf classifier for labels {', '.join(LABELS)}")
-    if not default and not skops_file:
-        # after the checks: a file that is refused above gets one error line, not two
-        _warn_untrusted(path)
-    return bundle
+    bundle["predictor"] = bundle["estimator"].predictor()
+
+
+def _estimator(bundle: dict):
+    """The classifier of a protocol 4 bundle: its parameters, fitted with its predictor's passes."""
+    from .classifier import LineClassifier
+
+    predictor: Predictor = bundle["predictor"]
+    model = LineClassifier(**bundle["params"])
+    model.linear_pass_ = predictor.linear
+    model.trees_ = predictor.trees
+    model.adapters_ = list(predictor.adapters)
+    model.classes_ = np.array(LABELS)
+    return model
 
 
 def _load_skops(path: Path) -> dict:
@@ -210,12 +261,30 @@ def _load_skops(path: Path) -> dict:
         raise ModelFileError(f"{path}: not a readable .skops model file ({type(exc).__name__}); retrain it or give another --model") from None
 
 
-def load_model(path: str | Path | None = None) -> LineClassifier:
-    """Load a model file (the shipped default model when ``path`` is None)."""
+def load_model(path: str | Path | None = None):
+    """Load a model file as a :class:`~lineclf.model.LineClassifier` (the
+    shipped default model when ``path`` is None)."""
     return load_bundle(path)["estimator"]
 
 
-def predict_documents(model: LineClassifier, documents: Sequence[Document]):
+def load_predictor(path: str | Path | None = None) -> Predictor:
+    """Load a model file's :class:`Predictor`, all that labelling needs (the
+    shipped default model when ``path`` is None), without importing
+    scikit-learn (unless the file is of protocol 3)."""
+    return _read_bundle(path)[0]["predictor"]
+
+
+def as_predictor(model) -> Predictor:
+    """The :class:`Predictor` of a model given as a model file's path (None:
+    the shipped model), a fitted :class:`~lineclf.model.LineClassifier`, or a predictor."""
+    if isinstance(model, Predictor):
+        return model
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return load_predictor(model)
+    return model.predictor()
+
+
+def predict_documents(model, documents: Sequence[Document]):
     """Yield ``(document, labels, probabilities)`` for each document."""
     documents = list(documents)
     for doc, proba in zip(documents, model.predict_proba(documents)):

@@ -7,26 +7,23 @@ pass (gradient-boosted trees over the layout features and the first pass's
 probabilities of each line, its neighbours and its page). The classifier
 chains these; each is here on its own so that a stage can be timed or
 inspected by itself (``scripts/speed.py``), with the same results.
+
+What labelling needs imports numpy only; scipy and scikit-learn are imported
+inside the functions that training alone calls.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Iterator, Sequence
-from itertools import repeat
+from collections.abc import Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform  # FeatureHasher's loop (1.9 series)
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from ..document import Document
 from ..features import (
     SITE_FEATURE_NAMES,
     SiteCounts,
+    batch_features,
     densest_run,
     feature_names,
     run_position,
@@ -36,8 +33,9 @@ from ..features import (
 )
 from ..errors import DataFormatError, UsageError
 from ..labels import LABELS, PARTIAL_LABELS
-from .linear import linear_proba
-from .trees import tree_proba
+from .hashing import HashedText, hashed_words
+from .linear import LinearPass
+from .trees import TreeEnsemble
 
 #: Neighbour offsets whose first-pass probabilities the second pass sees.
 SECOND_PASS_CONTEXT = (-3, -2, -1, 1, 2, 3)
@@ -53,8 +51,11 @@ def unit_offsets(documents: Sequence[Document]) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(sizes)))
 
 
-def vectorizer(hash_features: int) -> HashingVectorizer:
-    """The word n-gram hashing of the first pass."""
+def vectorizer(hash_features: int):
+    """The word n-gram hashing of the first pass, as scikit-learn's
+    ``HashingVectorizer`` (:func:`hashed_text` gives the same, faster)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return HashingVectorizer(
         n_features=hash_features,
         ngram_range=(1, 2),
@@ -64,39 +65,26 @@ def vectorizer(hash_features: int) -> HashingVectorizer:
     )
 
 
-def hashed_text(documents: Sequence[Document], hash_features: int) -> sparse.csr_matrix:
+def hashed_text(documents: Sequence[Document], hash_features: int) -> HashedText:
     """Each line's hashed word n-grams (a row per line of the batch): what
-    ``vectorizer(hash_features).transform`` gives, bit for bit, faster."""
-    texts = [text for doc in documents for text in doc.units]
-    if not texts:  # HashingVectorizer cannot transform an empty list
-        return sparse.csr_matrix((0, hash_features))
-    lowered = "\n".join(texts).lower().split("\n")
-    if len(lowered) != len(texts):  # a line with a line break: the vectorizer's own way
-        return vectorizer(hash_features).transform(texts)
-    indices, indptr, values = _hashing_transform(_word_ngrams(lowered), hash_features, np.float64, False, seed=0)
-    X = sparse.csr_matrix((values, indices, indptr), shape=(len(texts), hash_features))
-    X.sum_duplicates()  # also sorts each row's columns, as FeatureHasher does
-    return normalize(X, norm="l2", copy=False)
+    ``vectorizer(hash_features).transform`` gives, bit for bit (as a scipy
+    matrix: ``.csr()``), faster."""
+    return hashed_words([text for doc in documents for text in doc.units], hash_features)
 
 
-# HashingVectorizer's token_pattern, (?u)\b\w\w+\b: the runs of two or more word characters
-_WORDS = re.compile(r"\w\w+")
-
-
-def _word_ngrams(lowered: Sequence[str]) -> Iterator[Iterator[tuple[str, int]]]:
-    """Each lower-cased line's words and pairs of neighbouring words, as
-    ``(n-gram, 1)`` pairs for scikit-learn's hashing loop.
-
-    :func:`vectorizer`'s analyzer calls three functions per line and the
-    hasher wraps each n-gram in a generator: this is the same n-grams with
-    less work per line (lower-casing the batch at once is lower-casing each
-    line, as a line break is neither cased nor case-ignorable)."""
-    words = _WORDS.findall
-    for line in lowered:
-        grams = words(line)
-        if len(grams) > 1:
-            grams += [a + " " + b for a, b in zip(grams[:-1], grams[1:])]
-        yield zip(grams, repeat(1))
+def batch_input(
+    documents: Sequence[Document],
+    context: Sequence[int],
+    hash_features: int,
+    site_repetition: bool,
+    site_counts: SiteCounts | None = None,
+) -> tuple[np.ndarray, HashedText, np.ndarray]:
+    """A batch's layout features (with the site columns when
+    ``site_repetition``), hashed text and the unit offset of each document."""
+    X = batch_features(documents, context)
+    if site_repetition:
+        X = np.hstack([X, site_columns(documents, site_counts)])
+    return X, hashed_text(documents, hash_features), unit_offsets(documents)
 
 
 def site_columns(documents: Sequence[Document], site_counts: SiteCounts | None = None) -> np.ndarray:
@@ -106,39 +94,37 @@ def site_columns(documents: Sequence[Document], site_counts: SiteCounts | None =
     return np.vstack(site) if site else np.zeros((0, len(SITE_FEATURE_NAMES)))
 
 
-def linear_input(scaler, X: np.ndarray, T: sparse.csr_matrix) -> sparse.csr_matrix:
-    """The first pass's input as scikit-learn takes it: hashed text beside scaled layout features."""
-    return sparse.hstack([T, sparse.csr_matrix(scaler.transform(X))], format="csr")
+def linear_input(scaler, X: np.ndarray, T: HashedText):
+    """The first pass's input as scikit-learn takes it: hashed text beside
+    scaled layout features, one scipy matrix."""
+    from scipy import sparse
+
+    return sparse.hstack([T.csr(), sparse.csr_matrix(scaler.transform(X))], format="csr")
 
 
-def first_pass_proba(linear_model, scaler, X: np.ndarray, T: sparse.csr_matrix) -> np.ndarray:
+def first_pass_proba(linear: LinearPass, X: np.ndarray, T: HashedText) -> np.ndarray:
     """The linear model's probabilities (LABELS order): what
     ``proba_in_label_order(linear_model, linear_input(scaler, X, T))`` gives,
     without stacking the hashed text and the scaled features (see :mod:`.linear`)."""
-    return in_label_order(linear_model, linear_proba(linear_model, scaler, T, X))
+    return in_label_order(linear.classes, linear.proba(T, X))
 
 
 def second_pass_proba(
-    tree_model,
+    trees: TreeEnsemble,
     X: np.ndarray,
     first: np.ndarray | None,
     offsets: np.ndarray,
-    n_site_columns: int,
     revision: np.ndarray | None = None,
 ) -> np.ndarray:
     """The trees' probabilities (LABELS order) of the layout features ``X``
-    (whose last ``n_site_columns`` are the site columns) and the revision
+    (with the site columns, if any) and the revision
     features of the first pass's probabilities ``first`` (None: the trees
     see the layout alone): what ``proba_in_label_order`` of the stacked
     matrix gives, walked faster (see :mod:`.trees`). ``revision``: those
     revision features when the caller has them already."""
     if revision is None:
         revision = second_pass_revision(X, first, offsets)
-    # the page features are float32 values; the site shares, like the
-    # first pass's probabilities, are not (trees.tree_proba takes them apart)
-    exact = X.shape[1] - n_site_columns
-    wide = np.hstack([X[:, exact:], revision])
-    return in_label_order(tree_model, tree_proba(tree_model, X[:, :exact], wide))
+    return in_label_order(trees.classes, trees.proba(np.hstack([X, revision])))
 
 
 def second_pass_revision(X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
@@ -174,6 +160,8 @@ def split_rows(proba: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
 
 def fit_quietly(model, X, y, weight):
     """``model.fit`` with sample weights, without convergence warnings."""
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         # The first pass stops after a fixed number of epochs on purpose (speed);
         # the second pass learns how far to trust its probabilities.
@@ -183,13 +171,14 @@ def fit_quietly(model, X, y, weight):
 
 def proba_in_label_order(model, X) -> np.ndarray:
     """Probabilities in LABELS order, whatever labels the model saw in training."""
-    return in_label_order(model, model.predict_proba(X))
+    return in_label_order(model.classes_, model.predict_proba(X))
 
 
-def in_label_order(model, proba: np.ndarray) -> np.ndarray:
-    """A model's probabilities (a column per label it saw in training) in LABELS order."""
+def in_label_order(classes: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """A model's probabilities (a column per label it saw in training, whose
+    indices in LABELS are ``classes``) in LABELS order."""
     out = np.zeros((proba.shape[0], len(LABELS)))
-    out[:, model.classes_] = proba
+    out[:, classes] = proba
     return out
 
 

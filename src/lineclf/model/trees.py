@@ -1,161 +1,122 @@
-"""The second pass's gradient-boosted trees, walked faster with the same results.
+"""The second pass's gradient-boosted trees as plain arrays, walked in C.
 
-``HistGradientBoostingClassifier.predict_proba`` walks each of its trees (200
-iterations x 5 labels in the shipped model) in a call of its own from Python,
-over float64 rows, with a NaN test at every node. :func:`tree_proba` copies the
-trees once per model into scikit-learn's plain decision-tree structure
-(``sklearn.tree._tree.Tree``) and walks all of them in one C loop, the one
-``GradientBoostingClassifier`` predicts with
-(``sklearn.ensemble._gradient_boosting.predict_stages``), over float32 rows,
-about three times as fast.
+A fitted ``HistGradientBoostingClassifier`` is copied once into a
+:class:`TreeEnsemble`: every tree's nodes in parallel arrays (feature,
+threshold, where a missing value goes, children, leaf value), the starting
+scores and the labels. :meth:`TreeEnsemble.proba` walks all trees for each row
+in one C loop (``lineclf._native.walk_trees``), as the estimator's own
+predictor walks them on raw float64 values, adds the leaf values onto the
+same starting scores in the same order and takes the same softmax (or
+sigmoid for two labels): the probabilities are bit for bit those of
+``predict_proba``, with neither scikit-learn nor scipy imported.
 
-That loop compares a float32 feature with a float64 threshold, which is exact
-for the layout features (they are float32 values, see
-``lineclf.features.line_features``), but not for the first pass's float64
-probabilities. Those are replaced by their bin under the model's own binning
-(value <= threshold[b] exactly when bin(value) <= b), the comparison the
-boosted trees themselves make on binned data; the nodes on those columns then
-compare bins. The leaf values are added in the same order onto the same
-starting values, so the raw scores, and the probabilities, are bit for bit
-those of ``predict_proba``.
-
-Both are scikit-learn internals of the 1.9 series, which the model files are
-tied to anyway (``lineclf.model.load_bundle``). Inputs the copy cannot take exactly
-(missing values, layout values that are not float32, categorical splits) go to
-the estimator's own ``predict_proba``; tests check both give the same.
+This module needs numpy only: a model file holds the ensemble, not the
+estimator, so labelling does not import scikit-learn (see
+:mod:`lineclf.model.files`).
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.ensemble._gradient_boosting import predict_stages
-from sklearn.tree._tree import NODE_DTYPE, TREE_LEAF, TREE_UNDEFINED, Tree
 
-#: Rows walked per call of the C loop: beyond a few thousand rows of a few
-#: hundred float32 features, the rows no longer stay in the CPU's cache while
-#: the loop walks them once per tree (a few thousand rows are equally fast).
+from .._native import walk_trees
+
+#: Rows walked per call of the C loop, to keep the output and input blocks small.
 ROWS_PER_CALL = 4_096
 
 
-class _Stage:
-    """What ``predict_stages`` reads of each of its estimators: a ``tree_``."""
-
-    __slots__ = ("tree_",)
-
-    def __init__(self, tree: Tree):
-        self.tree_ = tree
-
-
 @dataclass(frozen=True)
-class _CompiledTrees:
-    """A boosted model's trees as ``Tree`` objects (iterations x labels), for
-    rows whose first ``n_exact`` columns are float32 values and whose other
-    columns are bins."""
+class TreeEnsemble:
+    """Boosted trees, iteration by iteration and label by label (tree ``t``
+    adds to label column ``t % n_scores``), as parallel node arrays."""
 
-    stages: np.ndarray
-    n_exact: int
-    bin_thresholds: tuple[np.ndarray, ...]
+    n_features: int
+    #: columns of the raw scores: 1 for two labels (the second's logit), else one per label
+    n_scores: int
+    classes: np.ndarray
+    baseline: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
 
+    @property
+    def n_iterations(self) -> int:
+        return len(self.roots) // self.n_scores
 
-# per fitted model: its trees (to notice a refit) and a copy per split of its columns
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The raw scores of the rows ``X`` (float64, one column per feature)."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"the tree model expects {self.n_features} features, got {X.shape[-1]}")
+        raw = np.empty((len(X), self.n_scores))
+        raw[:] = self.baseline
+        for start in range(0, len(X), ROWS_PER_CALL):
+            stop = start + ROWS_PER_CALL
+            out = raw[start:stop]  # a C-contiguous block of rows
+            walk_trees(
+                X[start:stop], self.n_features, self.feature, self.threshold, self.missing_left,
+                self.left, self.right, self.value, self.roots, out, self.n_scores,
+            )  # fmt: skip
+        return raw
 
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities, one column per label in ``classes``: the estimator's ``predict_proba``."""
+        raw = self.raw(X)
+        if self.n_scores == 1:  # as HalfBinomialLoss: expit of the second label's score
+            positive = 1 / (1 + np.exp(-raw[:, 0]))
+            return np.column_stack([1 - positive, positive])
+        # as HalfMultinomialLoss: scikit-learn's softmax, step for step
+        raw -= raw.max(axis=1).reshape(-1, 1)
+        np.exp(raw, out=raw)
+        raw /= raw.sum(axis=1).reshape(-1, 1)
+        return raw
 
-def tree_proba(model: HistGradientBoostingClassifier, exact: np.ndarray, wide: np.ndarray) -> np.ndarray:
-    """``model.predict_proba(np.hstack([exact, wide]))``, bit for bit, faster.
-
-    ``exact`` holds values that float32 represents exactly (the layout
-    features), ``wide`` any float64 values (the first pass's probabilities).
-    """
-    n_exact = exact.shape[1]
-    compiled = _compiled(model, n_exact, wide.shape[1])
-    rows = _rows(compiled, exact, wide) if compiled is not None else None
-    if rows is None:
-        return model.predict_proba(np.hstack([exact, wide]))
-    # as HistGradientBoostingClassifier._raw_predict starts them: Fortran order, the baseline
-    raw = np.zeros((len(rows), model.n_trees_per_iteration_), dtype=model._baseline_prediction.dtype, order="F")
-    raw += model._baseline_prediction
-    for start in range(0, len(rows), ROWS_PER_CALL):
-        predict_stages(compiled.stages, rows[start : start + ROWS_PER_CALL], 1.0, raw[start : start + ROWS_PER_CALL])
-    return model._loss.predict_proba(raw)
-
-
-def _rows(compiled: _CompiledTrees, exact: np.ndarray, wide: np.ndarray) -> np.ndarray | None:
-    """The float32 rows the copied trees walk, or None when they would not
-    give exactly the estimator's results (missing or non-float32 values)."""
-    exact32 = exact.astype(np.float32)
-    # also False for NaN, which the copied trees do not send where the estimator does
-    if not np.array_equal(exact32, exact) or np.isnan(wide).any():
-        return None
-    rows = np.empty((len(exact), exact.shape[1] + wide.shape[1]), dtype=np.float32)
-    rows[:, : compiled.n_exact] = exact32
-    for j, thresholds in enumerate(compiled.bin_thresholds):
-        # the bin of the estimator's binning: thresholds[b - 1] < value <= thresholds[b]
-        rows[:, compiled.n_exact + j] = np.searchsorted(thresholds, wide[:, j], side="left")
-    return rows
-
-
-def _compiled(model: HistGradientBoostingClassifier, n_exact: int, n_wide: int) -> _CompiledTrees | None:
-    if model.n_features_in_ != n_exact + n_wide:
-        raise ValueError(f"the tree model expects {model.n_features_in_} features, got {n_exact + n_wide}")
-    cached = _COMPILED.get(model)
-    # a refit gives the model new trees
-    if cached is None or cached[0] is not model._predictors:
-        cached = _COMPILED[model] = (model._predictors, {})
-    per_split = cached[1]
-    if n_exact not in per_split:
-        per_split[n_exact] = _compile(model, n_exact)
-    return per_split[n_exact]
-
-
-def _compile(model: HistGradientBoostingClassifier, n_exact: int) -> _CompiledTrees | None:
-    """Copy the model's trees, or None when it has splits the copy cannot make."""
-    categorical = getattr(model, "is_categorical_", None)
-    if model._preprocessor is not None or (categorical is not None and np.any(categorical)):
-        return None
-    predictors = model._predictors
-    if any(p.nodes["is_categorical"].any() for stage in predictors for p in stage):
-        return None
-    n_features = model.n_features_in_
-    stages = np.empty((len(predictors), model.n_trees_per_iteration_), dtype=object)
-    for i, stage in enumerate(predictors):
-        for k, predictor in enumerate(stage):
-            stages[i, k] = _Stage(_as_tree(predictor.nodes, n_features, n_exact))
-    thresholds = tuple(model._bin_mapper.bin_thresholds_[n_exact:])
-    return _CompiledTrees(stages, n_exact, thresholds)
+    def first_iterations(self, iterations: int) -> "TreeEnsemble":
+        """The same ensemble keeping only its first ``iterations`` boosting iterations."""
+        if not 1 <= iterations <= self.n_iterations:
+            raise ValueError(f"iterations must be between 1 and {self.n_iterations}, the trees' iterations")
+        kept = self.roots[: iterations * self.n_scores]
+        end = self.roots[len(kept)] if len(kept) < len(self.roots) else len(self.feature)
+        nodes = slice(0, int(end))
+        return TreeEnsemble(
+            self.n_features, self.n_scores, self.classes, self.baseline, self.feature[nodes], self.threshold[nodes],
+            self.missing_left[nodes], self.left[nodes], self.right[nodes], self.value[nodes], kept.copy(),
+        )  # fmt: skip
 
 
-def _as_tree(nodes: np.ndarray, n_features: int, n_exact: int) -> Tree:
-    """One boosted tree's nodes as a ``Tree`` (its pickled form: nodes and values)."""
+def ensemble_of(model) -> TreeEnsemble:
+    """A fitted ``HistGradientBoostingClassifier``'s trees (read from its
+    attributes; scikit-learn is not imported here)."""
+    if getattr(model, "_preprocessor", None) is not None or np.any(getattr(model, "is_categorical_", None) or False):
+        raise ValueError("categorical features are not supported by lineclf's tree walk")
+    predictors = [p for stage in model._predictors for p in stage]
+    if any(p.nodes["is_categorical"].any() for p in predictors):
+        raise ValueError("categorical splits are not supported by lineclf's tree walk")
+    sizes = np.array([len(p.nodes) for p in predictors], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    if sizes.sum() >= 2**31:
+        raise ValueError("too many tree nodes")
+    nodes = np.concatenate([p.nodes for p in predictors])
     leaf = nodes["is_leaf"].astype(bool)
-    feature = nodes["feature_idx"].astype(np.intp)
-    left, right = nodes["left"].astype(np.intp), nodes["right"].astype(np.intp)
-    inner = ~leaf
-    # the C loop follows these indices unchecked: a bad one would crash, not raise
-    if not ((left[inner] > 0) & (left[inner] < len(nodes)) & (right[inner] > 0) & (right[inner] < len(nodes))).all():
-        raise ValueError("boosted tree with a child index out of range")
-    if not ((feature[inner] >= 0) & (feature[inner] < n_features)).all():
-        raise ValueError("boosted tree with a feature index out of range")
-    out = np.zeros(len(nodes), dtype=NODE_DTYPE)
-    out["left_child"] = np.where(leaf, TREE_LEAF, left)
-    out["right_child"] = np.where(leaf, TREE_LEAF, right)
-    out["feature"] = np.where(leaf, TREE_UNDEFINED, feature)
-    # the estimator goes left when value <= num_threshold, or, on binned data,
-    # bin <= bin_threshold (its last bin, where num_threshold is inf, too)
-    threshold = np.where(feature >= n_exact, nodes["bin_threshold"].astype(np.float64), nodes["num_threshold"])
-    out["threshold"] = np.where(leaf, TREE_UNDEFINED, threshold)
-    out["missing_go_to_left"] = nodes["missing_go_to_left"]
-    tree = Tree(n_features, np.ones(1, dtype=np.intp), 1)
-    tree.__setstate__(
-        {
-            "max_depth": int(nodes["depth"].max()),
-            "node_count": len(nodes),
-            "nodes": out,
-            "values": np.ascontiguousarray(nodes["value"], dtype=np.float64).reshape(-1, 1, 1),
-        }
+    offset = np.repeat(starts, sizes)
+    left = np.where(leaf, -1, nodes["left"].astype(np.int64) + offset).astype(np.int32)
+    right = np.where(leaf, -1, nodes["right"].astype(np.int64) + offset).astype(np.int32)
+    return TreeEnsemble(
+        n_features=int(model.n_features_in_),
+        n_scores=int(model.n_trees_per_iteration_),
+        classes=np.asarray(model.classes_).copy(),
+        baseline=np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1).copy(),
+        feature=np.where(leaf, 0, nodes["feature_idx"]).astype(np.int32),
+        threshold=np.ascontiguousarray(nodes["num_threshold"], dtype=np.float64),
+        missing_left=nodes["missing_go_to_left"].astype(np.uint8),
+        left=left,
+        right=right,
+        value=np.ascontiguousarray(nodes["value"], dtype=np.float64),
+        roots=starts.astype(np.int32),
     )
-    return tree

@@ -1,0 +1,462 @@
+/* lineclf._native: the prediction loops that numpy cannot vectorise.
+ *
+ * - hash_lines: each line's word 1- and 2-grams hashed into columns, summed
+ *   and l2-normalised, as scikit-learn's HashingVectorizer(ngram_range=(1, 2),
+ *   alternate_sign=False, norm="l2") gives them (MurmurHash3_x86_32 of the
+ *   UTF-8 n-gram, seed 0; column abs(h) % n_features);
+ * - csr_dot: a CSR matrix times a dense matrix, summed in scipy's order;
+ * - expit: the logistic function in place, as scipy.special.expit computes it
+ *   (1 / (1 + exp(-x)) with the C library's exp, which numpy's own exp is not);
+ * - walk_trees: gradient-boosted trees walked as HistGradientBoosting's own
+ *   predictor walks them on raw float64 values (NaN goes where the node says).
+ *
+ * Arrays come in through the buffer protocol, so the module needs neither
+ * numpy's headers nor scipy's to build; lineclf.model.native checks shapes
+ * and node indices before handing arrays over (the loops trust them).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ MurmurHash3 */
+
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+/* Austin Appleby's MurmurHash3_x86_32 (public domain), as scikit-learn ships it:
+ * blocks are read in the machine's byte order. */
+static int32_t murmurhash3_32(const unsigned char *data, Py_ssize_t len, uint32_t seed)
+{
+    const Py_ssize_t nblocks = len / 4;
+    const uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
+    uint32_t h1 = seed, k1;
+    for (Py_ssize_t i = 0; i < nblocks; i++) {
+        memcpy(&k1, data + 4 * i, 4);
+        k1 *= c1;
+        k1 = rotl32(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+        h1 = rotl32(h1, 13);
+        h1 = h1 * 5 + 0xe6546b64;
+    }
+    const unsigned char *tail = data + nblocks * 4;
+    k1 = 0;
+    switch (len & 3) {
+    case 3:
+        k1 ^= (uint32_t)tail[2] << 16; /* fall through */
+    case 2:
+        k1 ^= (uint32_t)tail[1] << 8; /* fall through */
+    case 1:
+        k1 ^= tail[0];
+        k1 *= c1;
+        k1 = rotl32(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+    }
+    h1 ^= (uint32_t)len;
+    h1 ^= h1 >> 16;
+    h1 *= 0x85ebca6b;
+    h1 ^= h1 >> 13;
+    h1 *= 0xc2b2ae35;
+    h1 ^= h1 >> 16;
+    return (int32_t)h1;
+}
+
+static int32_t column_of(int32_t h, int32_t n_features)
+{
+    if (h == INT32_MIN) /* abs() has no int32 answer: scikit-learn's special case */
+        return (int32_t)((2147483647 - (int64_t)(n_features - 1)) % n_features);
+    return (h < 0 ? -h : h) % n_features;
+}
+
+/* ------------------------------------------------------------------ growable arrays */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, capacity, itemsize;
+} Growable;
+
+static int grow(Growable *g, Py_ssize_t need)
+{
+    if (g->size + need <= g->capacity)
+        return 0;
+    Py_ssize_t capacity = g->capacity ? g->capacity : 1024;
+    while (capacity < g->size + need)
+        capacity *= 2;
+    char *data = PyMem_Realloc(g->data, capacity * g->itemsize);
+    if (!data) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    g->data = data;
+    g->capacity = capacity;
+    return 0;
+}
+
+static int compare_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ------------------------------------------------------------------ hash_lines */
+
+PyDoc_STRVAR(hash_lines_doc,
+"hash_lines(word_lists, n_features) -> (indptr, indices, data)\n\n"
+"Each line's words (a list of str) and pairs of neighbouring words joined by\n"
+"a space, hashed to columns, duplicates summed, each row l2-normalised: a CSR\n"
+"matrix's int64 indptr, int32 indices (sorted within each row) and float64\n"
+"data, as bytearrays.");
+
+static PyObject *hash_lines(PyObject *self, PyObject *args)
+{
+    PyObject *lines;
+    Py_ssize_t n_features;
+    if (!PyArg_ParseTuple(args, "On", &lines, &n_features))
+        return NULL;
+    if (n_features < 1 || n_features > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "n_features must be between 1 and 2**31 - 1");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(lines, "word_lists must be a sequence of lists of str");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n_lines = PySequence_Fast_GET_SIZE(seq);
+    Growable columns = {NULL, 0, 0, sizeof(int32_t)}, values = {NULL, 0, 0, sizeof(double)};
+    Growable row = {NULL, 0, 0, sizeof(int32_t)}, pair = {NULL, 0, 0, 1};
+    PyObject *indptr = PyByteArray_FromStringAndSize(NULL, (n_lines + 1) * (Py_ssize_t)sizeof(int64_t));
+    if (!indptr)
+        goto fail;
+    int64_t *starts = (int64_t *)PyByteArray_AS_STRING(indptr);
+    starts[0] = 0;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        PyObject *words = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyList_Check(words)) {
+            PyErr_SetString(PyExc_TypeError, "each line's words must be a list of str");
+            goto fail;
+        }
+        Py_ssize_t n_words = PyList_GET_SIZE(words);
+        row.size = 0;
+        if (grow(&row, n_words > 0 ? 2 * n_words - 1 : 0) < 0)
+            goto fail;
+        int32_t *cols = (int32_t *)row.data;
+        const char *previous = NULL;
+        Py_ssize_t previous_len = 0;
+        for (Py_ssize_t w = 0; w < n_words; w++) {
+            PyObject *word = PyList_GET_ITEM(words, w);
+            if (!PyUnicode_Check(word)) {
+                PyErr_SetString(PyExc_TypeError, "words must be str");
+                goto fail;
+            }
+            Py_ssize_t len;
+            const char *utf8 = PyUnicode_AsUTF8AndSize(word, &len);
+            if (!utf8)
+                goto fail;
+            cols[row.size++] = column_of(murmurhash3_32((const unsigned char *)utf8, len, 0), (int32_t)n_features);
+            if (previous) {
+                pair.size = 0;
+                if (grow(&pair, previous_len + 1 + len) < 0)
+                    goto fail;
+                cols = (int32_t *)row.data;
+                memcpy(pair.data, previous, previous_len);
+                pair.data[previous_len] = ' ';
+                memcpy(pair.data + previous_len + 1, utf8, len);
+                /* the pairs follow the words, as the vectorizer lists them */
+                cols[n_words + w - 1] = column_of(
+                    murmurhash3_32((const unsigned char *)pair.data, previous_len + 1 + len, 0), (int32_t)n_features);
+            }
+            previous = utf8;
+            previous_len = len;
+        }
+        Py_ssize_t n_grams = n_words > 0 ? 2 * n_words - 1 : 0;
+        qsort(cols, n_grams, sizeof(int32_t), compare_int32);
+        if (grow(&columns, n_grams) < 0 || grow(&values, n_grams) < 0)
+            goto fail;
+        int32_t *out_cols = (int32_t *)columns.data + columns.size;
+        double *out_vals = (double *)values.data + values.size;
+        Py_ssize_t n_unique = 0;
+        for (Py_ssize_t j = 0; j < n_grams; j++) {
+            if (n_unique && out_cols[n_unique - 1] == cols[j]) {
+                out_vals[n_unique - 1] += 1.0;
+            } else {
+                out_cols[n_unique] = cols[j];
+                out_vals[n_unique++] = 1.0;
+            }
+        }
+        /* scikit-learn's inplace_csr_row_normalize_l2, step for step */
+        double sum = 0.0;
+        for (Py_ssize_t j = 0; j < n_unique; j++)
+            sum += out_vals[j] * out_vals[j];
+        if (sum != 0.0) {
+            sum = sqrt(sum);
+            for (Py_ssize_t j = 0; j < n_unique; j++)
+                out_vals[j] /= sum;
+        }
+        columns.size += n_unique;
+        values.size += n_unique;
+        starts[i + 1] = columns.size;
+    }
+    PyObject *indices = PyByteArray_FromStringAndSize(columns.data, columns.size * columns.itemsize);
+    PyObject *data = PyByteArray_FromStringAndSize(values.data, values.size * values.itemsize);
+    PyMem_Free(columns.data);
+    PyMem_Free(values.data);
+    PyMem_Free(row.data);
+    PyMem_Free(pair.data);
+    Py_DECREF(seq);
+    if (!indices || !data) {
+        Py_XDECREF(indices);
+        Py_XDECREF(data);
+        Py_DECREF(indptr);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", indptr, indices, data);
+fail:
+    PyMem_Free(columns.data);
+    PyMem_Free(values.data);
+    PyMem_Free(row.data);
+    PyMem_Free(pair.data);
+    Py_XDECREF(indptr);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ buffers */
+
+/* A C-contiguous buffer of items of this size; writable when asked. */
+static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0)
+        return -1;
+    if (view->itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s: expected items of %zd bytes, got %zd", name, itemsize, view->itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static Py_ssize_t items(const Py_buffer *view) { return view->len / view->itemsize; }
+
+/* ------------------------------------------------------------------ csr_dot */
+
+PyDoc_STRVAR(csr_dot_doc,
+"csr_dot(indptr, indices, data, weights, out)\n\n"
+"out += the CSR matrix (int64 indptr, int32 indices, float64 data) times the\n"
+"C-ordered float64 matrix weights (n_columns x k); out is C-ordered (n_rows x k).");
+
+static PyObject *csr_dot(PyObject *self, PyObject *args)
+{
+    PyObject *o_indptr, *o_indices, *o_data, *o_weights, *o_out;
+    Py_ssize_t n_columns, k;
+    if (!PyArg_ParseTuple(args, "OOOOOnn", &o_indptr, &o_indices, &o_data, &o_weights, &o_out, &n_columns, &k))
+        return NULL;
+    Py_buffer indptr, indices, data, weights, out;
+    if (get_buffer(o_indptr, &indptr, 8, 0, "indptr") < 0)
+        return NULL;
+    if (get_buffer(o_indices, &indices, 4, 0, "indices") < 0)
+        goto fail1;
+    if (get_buffer(o_data, &data, 8, 0, "data") < 0)
+        goto fail2;
+    if (get_buffer(o_weights, &weights, 8, 0, "weights") < 0)
+        goto fail3;
+    if (get_buffer(o_out, &out, 8, 1, "out") < 0)
+        goto fail4;
+    Py_ssize_t n_rows = items(&indptr) - 1;
+    const int64_t *starts = indptr.buf;
+    const int32_t *cols = indices.buf;
+    const double *vals = data.buf, *w = weights.buf;
+    double *y = out.buf;
+    if (n_rows < 0 || k < 1 || items(&weights) != n_columns * k || items(&out) != n_rows * k
+        || items(&indices) != items(&data) || starts[0] != 0 || starts[n_rows] != items(&data)) {
+        PyErr_SetString(PyExc_ValueError, "csr_dot: arrays of inconsistent shapes");
+        goto fail5;
+    }
+    for (Py_ssize_t i = 0; i < n_rows; i++) {
+        if (starts[i] > starts[i + 1]) {
+            PyErr_SetString(PyExc_ValueError, "csr_dot: indptr must not decrease");
+            goto fail5;
+        }
+    }
+    for (Py_ssize_t j = 0; j < items(&indices); j++) {
+        if (cols[j] < 0 || cols[j] >= n_columns) {
+            PyErr_SetString(PyExc_ValueError, "csr_dot: column index out of range");
+            goto fail5;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n_rows; i++) {
+        double *yi = y + i * k;
+        for (int64_t j = starts[i]; j < starts[i + 1]; j++) {
+            const double a = vals[j], *x = w + (Py_ssize_t)cols[j] * k;
+            for (Py_ssize_t c = 0; c < k; c++)
+                yi[c] += a * x[c];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&indices);
+    PyBuffer_Release(&indptr);
+    Py_RETURN_NONE;
+fail5:
+    PyBuffer_Release(&out);
+fail4:
+    PyBuffer_Release(&weights);
+fail3:
+    PyBuffer_Release(&data);
+fail2:
+    PyBuffer_Release(&indices);
+fail1:
+    PyBuffer_Release(&indptr);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ expit */
+
+PyDoc_STRVAR(expit_doc, "expit(values)\n\nvalues (C-ordered float64) replaced by 1 / (1 + exp(-values)).");
+
+static PyObject *expit(PyObject *self, PyObject *arg)
+{
+    Py_buffer values;
+    if (get_buffer(arg, &values, 8, 1, "values") < 0)
+        return NULL;
+    double *v = values.buf;
+    const Py_ssize_t n = items(&values);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++)
+        v[i] = 1.0 / (1.0 + exp(-v[i]));
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&values);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ walk_trees */
+
+typedef struct {
+    double split; /* the threshold of an inner node, the value of a leaf */
+    int32_t feature, left, right;
+    uint8_t missing_left;
+} PackedNode;
+
+#ifndef WALK_BLOCK_ROWS
+#define WALK_BLOCK_ROWS 256
+#endif
+
+PyDoc_STRVAR(walk_trees_doc,
+"walk_trees(X, n_features, feature, threshold, missing_left, left, right, value, roots, out, k)\n\n"
+"Adds to out (C-ordered float64, n_rows x k) each tree's leaf value for each\n"
+"row of X (C-ordered float64, n_rows x n_features), tree t adding to column\n"
+"t % k, the trees in the order given. Nodes are parallel arrays: int32\n"
+"feature, float64 threshold, uint8 missing_left, int32 left and right (-1 at\n"
+"a leaf), float64 value; roots (int32) are the trees' first nodes. A row goes\n"
+"left when its value is <= the threshold, or is NaN and missing_left is set.\n"
+"Every child must come after its parent (so that a walk ends).");
+
+static PyObject *walk_trees(PyObject *self, PyObject *args)
+{
+    PyObject *o_x, *o_feature, *o_threshold, *o_missing, *o_left, *o_right, *o_value, *o_roots, *o_out;
+    Py_ssize_t n_features, k;
+    if (!PyArg_ParseTuple(args, "OnOOOOOOOOn", &o_x, &n_features, &o_feature, &o_threshold, &o_missing, &o_left,
+                          &o_right, &o_value, &o_roots, &o_out, &k))
+        return NULL;
+    Py_buffer x, feature, threshold, missing, left, right, value, roots, out;
+    Py_buffer *views[] = {&x, &feature, &threshold, &missing, &left, &right, &value, &roots, &out};
+    PyObject *objects[] = {o_x, o_feature, o_threshold, o_missing, o_left, o_right, o_value, o_roots, o_out};
+    const Py_ssize_t sizes[] = {8, 4, 8, 1, 4, 4, 8, 4, 8};
+    const char *names[] = {"X", "feature", "threshold", "missing_left", "left", "right", "value", "roots", "out"};
+    int got = 0;
+    for (; got < 9; got++) {
+        if (get_buffer(objects[got], views[got], sizes[got], got == 8, names[got]) < 0)
+            goto done;
+    }
+    Py_ssize_t n_nodes = items(&feature), n_trees = items(&roots);
+    Py_ssize_t n_rows = n_features > 0 ? items(&x) / n_features : 0;
+    if (n_features < 1 || k < 1 || items(&x) != n_rows * n_features || items(&out) != n_rows * k
+        || items(&threshold) != n_nodes || items(&missing) != n_nodes || items(&left) != n_nodes
+        || items(&right) != n_nodes || items(&value) != n_nodes) {
+        PyErr_SetString(PyExc_ValueError, "walk_trees: arrays of inconsistent shapes");
+        goto done;
+    }
+    const int32_t *feat = feature.buf, *lo = left.buf, *hi = right.buf, *root = roots.buf;
+    const double *thr = threshold.buf, *val = value.buf, *rows = x.buf;
+    const uint8_t *miss = missing.buf;
+    double *y = out.buf;
+    /* the walk follows these unchecked: a bad index would read out of bounds, a cycle never end */
+    for (Py_ssize_t t = 0; t < n_trees; t++) {
+        if (root[t] < 0 || root[t] >= n_nodes) {
+            PyErr_SetString(PyExc_ValueError, "walk_trees: root index out of range");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n_nodes; i++) {
+        if (lo[i] == -1 && hi[i] == -1)
+            continue;
+        if (lo[i] <= i || hi[i] <= i || lo[i] >= n_nodes || hi[i] >= n_nodes || feat[i] < 0 || feat[i] >= n_features) {
+            PyErr_SetString(PyExc_ValueError, "walk_trees: a node's child or feature index is out of range");
+            goto done;
+        }
+    }
+    /* each node packed in one struct, so that a step reads one cache line;
+     * a leaf keeps its value where an inner node keeps its threshold */
+    PackedNode *nodes = PyMem_Malloc((n_nodes > 0 ? n_nodes : 1) * sizeof(PackedNode));
+    if (!nodes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_nodes; i++) {
+        nodes[i].feature = feat[i];
+        nodes[i].left = lo[i];
+        nodes[i].right = hi[i];
+        nodes[i].missing_left = miss[i];
+        nodes[i].split = lo[i] >= 0 ? thr[i] : val[i];
+    }
+    Py_BEGIN_ALLOW_THREADS
+    /* a block of rows through one tree at a time: the tree stays in the
+     * nearest cache, the block in the next; each output cell still adds
+     * its trees' values in their given order */
+    for (Py_ssize_t start = 0; start < n_rows; start += WALK_BLOCK_ROWS) {
+        const Py_ssize_t stop = start + WALK_BLOCK_ROWS < n_rows ? start + WALK_BLOCK_ROWS : n_rows;
+        for (Py_ssize_t t = 0; t < n_trees; t++) {
+            const PackedNode *tree = nodes + root[t];
+            const Py_ssize_t column = t % k;
+            for (Py_ssize_t r = start; r < stop; r++) {
+                const double *row = rows + r * n_features;
+                const PackedNode *node = tree;
+                while (node->left >= 0) {
+                    const double v = row[node->feature];
+                    node = nodes + ((isnan(v) ? node->missing_left : v <= node->split) ? node->left : node->right);
+                }
+                y[r * k + column] += node->split;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(nodes);
+    got = 10;
+done:
+    for (int i = 0; i < 9 && i < got; i++)
+        PyBuffer_Release(views[i]);
+    if (got == 10)
+        Py_RETURN_NONE;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"hash_lines", hash_lines, METH_VARARGS, hash_lines_doc},
+    {"csr_dot", csr_dot, METH_VARARGS, csr_dot_doc},
+    {"expit", expit, METH_O, expit_doc},
+    {"walk_trees", walk_trees, METH_VARARGS, walk_trees_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "lineclf._native", "Compiled loops of lineclf's prediction.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
