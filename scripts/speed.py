@@ -14,7 +14,9 @@ are not used), in one run and one process each unless said otherwise:
 - where lineclf's one-process time goes: the same batches, labelled stage
   by stage (page features, repetition across the batch, hashed words, first
   pass, second pass), each stage timed on its own; the labels are checked to
-  be those of the whole run.
+  be those of the whole run;
+- start-up: ``lineclf predict`` on an empty file, the whole process (Python,
+  the imports, loading the model).
 
 Prints a table of lines per second and the ratios between them; --json FILE
 writes the figures. Each tool runs --repeat times, interleaved, and the best
@@ -181,6 +183,23 @@ def warm_up(runner, documents: Sequence[Document], jobs: int) -> float:
 # --------------------------------------------------------------------------- report
 
 
+def startup_seconds(model: Path | None, repeat: int) -> float:
+    """``lineclf predict`` on an empty file, as a process of its own: the best of ``repeat`` runs."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lineclf-speed-") as folder:
+        empty = Path(folder) / "empty.txt"
+        empty.write_bytes(b"")
+        command = [sys.executable, "-m", "lineclf", "predict", str(empty), *(["--model", str(model)] if model else [])]
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
 def lines_per_second(lines: int, seconds: float) -> int:
     return round(lines / max(seconds, 1e-9))
 
@@ -235,6 +254,8 @@ def render(payload: dict) -> str:
         out.append(f"| all stages | {total:.2f} | 100% |")
         if JUSTEXT in payload["tools"]:
             out += ["", f"jusText took {payload['tools'][JUSTEXT]['seconds']:.2f} s for the same lines."]
+    if payload.get("startup_seconds") is not None:
+        out += ["", f"Start-up: `lineclf predict` on an empty file took {payload['startup_seconds']:.2f} s (the whole process)."]
     if payload.get("worker_start_seconds") is not None:
         out += [
             "",
@@ -321,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if parallel is not None:
             parallel.close(failed=False)
+    startup = startup_seconds(args.model, args.repeat)
     best = {name: min(values) for name, values in seconds.items()}
     speeds = {name: lines_per_second(lines, s) for name, s in best.items()}
     payload = {
@@ -347,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # best run of each stage
         "stages": {stage: round(min(values), 3) for stage, values in stage_seconds.items()},
         "worker_start_seconds": None if worker_start is None else round(worker_start, 2),
+        "startup_seconds": round(startup, 2),
     }
     sys.stdout.write(render(payload))
     if args.json:

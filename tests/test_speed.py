@@ -33,8 +33,10 @@ def test_speed_script_on_a_few_pages(corpus_dir, model_file, tmp_path, capsys):
     assert set(payload["tools"]) == {speed.LINECLF_CORE, speed.LINECLF_ALONE, speed.LINECLF_BATCH, speed.JUSTEXT, speed.C4_RULE}
     assert all(tool["lines_per_second"] > 0 for tool in payload["tools"].values())
     assert list(payload["stages"]) == list(speed.STAGES) and all(s >= 0 for s in payload["stages"].values())
+    assert 0 < payload["startup_seconds"] < 60
     printed = capsys.readouterr().out
     assert "| jusText |" in printed and "| second pass (trees) |" in printed
+    assert "Start-up: `lineclf predict` on an empty file took" in printed
 
 
 def test_stage_by_stage_labels_as_the_whole_run(corpus_dir, model_file):
