@@ -429,3 +429,26 @@ def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():
     assert 3 not in found
     assert features._cue_key_words("chrome") is not None
     assert chars.cue_lines("no such list") is None
+
+
+def test_repetition_features_of_a_batch_that_crashed_numpys_string_sort(corpus_dir):
+    """20 pages of 100 consecutive gn1 lines, as the million-line check in
+    docs/cli.md builds them: numbering their texts with np.unique of a
+    StringDType array killed the process (numpy 2.4.6's default string sort).
+    Run apart, so that a crash fails this test instead of ending the session."""
+    import subprocess
+    import sys
+
+    code = f"""
+from lineclf.document import Document
+from lineclf.features import batch_features
+from lineclf.io import read_labelled_corpus
+
+units = [u for doc in read_labelled_corpus([{str(corpus_dir / "gn1")!r}]) for u in doc.units]
+start = 35488  # where the batch that crashed began
+pages = [Document.from_lines([units[(start + 100 * p + i) % len(units)] for i in range(100)]) for p in range(20)]
+print(batch_features(pages).shape)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.startswith("(2000, ")

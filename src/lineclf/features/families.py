@@ -246,10 +246,15 @@ def language_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
 
 def repetition_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     """The same line elsewhere in the dump, and nearby (title, snippet, title)."""
-    keys = np.array([u.strip().casefold() for u in batch.chars.units], dtype=np.dtypes.StringDType())
+    # one id per distinct text, numbered as first met: the features below only
+    # ask which lines share one. (Not np.unique of a StringDType array: its
+    # default sort crashes the process on some batches of real pages under
+    # numpy 2.4.6.)
+    ids: dict[str, int] = {}
+    units = batch.chars.units
+    text_id = np.fromiter((ids.setdefault(u.strip().casefold(), len(ids)) for u in units), dtype=np.int64, count=len(units))
     # the same text in another document is another line
-    text_id = np.unique(keys, return_inverse=True)[1].reshape(-1).astype(np.int64)
-    line_key = batch.doc * max(len(keys), 1) + text_id
+    line_key = batch.doc * max(len(units), 1) + text_id
     _, first_index, inverse, counts = np.unique(line_key, return_index=True, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     n = batch.n_lines
