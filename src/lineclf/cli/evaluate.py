@@ -33,12 +33,12 @@ def run_evaluate(data, model, report_json, on_error) -> None:
     """The work of `lineclf evaluate`: see :func:`evaluate`."""
     from ..io import check_output_path, read_labelled_corpus
     from ..evaluation import evaluate as evaluate_model
-    from ..model import load_model
+    from ..model import load_predictor
     from ..training import write_json
 
     if report_json is not None:
         check_output_path(report_json)
-    classifier = load_model(model)
+    classifier = load_predictor(model)
     errors: list | None = [] if on_error is OnError.skip else None
     documents = read_labelled_corpus(data, skipped=errors)
     skipped = skip_messages(errors or [])

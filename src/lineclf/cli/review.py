@@ -47,11 +47,11 @@ def run_review(inputs, out_dir, model, port, browser, input_format, text_field) 
     """The work of `lineclf review`: see :func:`review`."""
     from ..io import RecordSettings
     from ..labelling import detect_sources
-    from ..model import load_model
+    from ..model import load_predictor
     from ..review import ReviewServer, review_pages
 
     sources = detect_sources(inputs, input_format.value, text_field)
-    queue = review_pages(sources, out_dir, load_model(model), RecordSettings(text_field))
+    queue = review_pages(sources, out_dir, load_predictor(model), RecordSettings(text_field))
     server = ReviewServer(queue, port)
     typer.echo(f"lineclf: reviewing {len(queue.pages)} page(s), {queue.done} saved before, in {out_dir}", err=True)
     typer.echo(f"lineclf: open {server.url}  (Ctrl-C to stop)", err=True)
