@@ -20,8 +20,9 @@ from ..io.writers import atomic_writer
 from ..labels import LABELS, label_names
 from .predictor import Predictor
 
-#: Written into every model file; bumped when the file layout changes or the
-#: features a model was fitted on do (3: thread, shape and region features).
+#: Written into every model file; the protocol is bumped when the file layout
+#: changes or the features a model was fitted on do (3: thread, shape and
+#: region features).
 MODEL_FORMAT = "lineclf-model"
 #: 4: the file holds the classifier's parameters and its :class:`Predictor`
 #: (plain arrays), so labelling loads it without scikit-learn.
@@ -45,8 +46,9 @@ HASH_SUFFIX = ".sha256"
 #: Model files in skops' format, which loads without running code from the file.
 SKOPS_SUFFIX = ".skops"
 #: The only types a .skops model file may hold beyond those skops trusts
-#: itself: lineclf's own classifier, and the gradient-boosted trees' predictor
-#: (plain arrays; skops 0.16 does not list it yet).
+#: itself: lineclf's own plain-array classes, and in files of protocol 3
+#: lineclf's classifier and the gradient-boosted trees' predictor (plain
+#: arrays; skops 0.16 does not list it).
 SKOPS_TRUSTED = (
     # a model's passes and its adapters, all plain arrays (protocol 4)
     "lineclf.model.predictor.Predictor",
@@ -238,7 +240,12 @@ def _estimator(bundle: dict):
     from .classifier import LineClassifier
 
     predictor: Predictor = bundle["predictor"]
-    model = LineClassifier(**bundle["params"])
+    try:
+        model = LineClassifier(**bundle["params"])
+    except TypeError:  # parameters this version does not know
+        raise ModelFileError(
+            f"model file of lineclf {bundle.get('lineclf_version')} has parameters this version does not know; retrain it"
+        ) from None
     model.linear_pass_ = predictor.linear
     model.trees_ = predictor.trees
     model.adapters_ = list(predictor.adapters)

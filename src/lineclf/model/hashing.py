@@ -43,11 +43,6 @@ class HashedText:
 
         return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
-    def rows(self, start: int, stop: int) -> "HashedText":
-        """Rows ``start`` to ``stop`` (no copy of the arrays' contents beyond the offsets)."""
-        lo, hi = self.indptr[start], self.indptr[stop]
-        return HashedText(self.indptr[start : stop + 1] - lo, self.indices[lo:hi], self.data[lo:hi], self.n_features)
-
 
 def hashed_words(texts: Sequence[str], n_features: int) -> HashedText:
     """The lines' hashed words and pairs of neighbouring words, each row l2-normalised."""

@@ -93,7 +93,8 @@ class TreeEnsemble:
 def ensemble_of(model) -> TreeEnsemble:
     """A fitted ``HistGradientBoostingClassifier``'s trees (read from its
     attributes; scikit-learn is not imported here)."""
-    if getattr(model, "_preprocessor", None) is not None or np.any(getattr(model, "is_categorical_", None) or False):
+    categorical = getattr(model, "is_categorical_", None)
+    if getattr(model, "_preprocessor", None) is not None or (categorical is not None and np.any(categorical)):
         raise ValueError("categorical features are not supported by lineclf's tree walk")
     predictors = [p for stage in model._predictors for p in stage]
     if any(p.nodes["is_categorical"].any() for p in predictors):
