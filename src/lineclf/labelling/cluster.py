@@ -71,7 +71,7 @@ class DaskRunner(Runner):
         try:
             threads = sum(self._client.nthreads().values())
             self.window = TASKS_PER_WORKER * max(1, threads)
-            self._model = self._client.scatter(model, broadcast=True, hash=False)
+            self._model = self._client.scatter(self.model, broadcast=True, hash=False)
         except BaseException:
             self.close(True)
             raise

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..document import Document
 from ..features import SiteCounts
+from ..model.files import as_predictor
 from ..model.predictor import Predictor
 from .tasks import label_task
 
@@ -55,7 +56,8 @@ class Runner:
     site_counts: SiteCounts | None = None
 
     def __init__(self, model: Predictor, output_format: str | None, keep: Sequence[str] | None):
-        self.model = model
+        # a fitted LineClassifier is labelled with, and sent to workers as, its predictor
+        self.model = as_predictor(model)
         self.output_format = output_format
         self.keep = None if keep is None else tuple(keep)
 
@@ -111,7 +113,7 @@ class JoblibRunner(Runner):
         try:
             self._model_file = str(Path(self._folder) / "model.joblib")
             # uncompressed: each worker loads it, and loading is then faster
-            joblib.dump(model, self._model_file)
+            joblib.dump(self.model, self._model_file)
             self._executor = get_reusable_executor(
                 max_workers=jobs, timeout=WORKER_IDLE_SECONDS, env=thread_limits(jobs)
             )
