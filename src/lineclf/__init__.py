@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from ._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 # The public API, imported on first use (PEP 562) so that `import lineclf`
@@ -39,18 +41,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [

@@ -20,6 +20,8 @@ file (:mod:`.predictor`, numpy only) does not import scikit-learn.
 
 from __future__ import annotations
 
+from .._lazy import lazy_exports
+
 _EXPORTS = {
     "DEFAULT_CLASS_WEIGHT_POWER": "classifier",
     "DEFAULT_HASH_FEATURES": "classifier",
@@ -54,18 +56,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = [
