@@ -11,8 +11,9 @@
  *   predictor walks them on raw float64 values (NaN goes where the node says).
  *
  * Arrays come in through the buffer protocol, so the module needs neither
- * numpy's headers nor scipy's to build; lineclf.model.native checks shapes
- * and node indices before handing arrays over (the loops trust them).
+ * numpy's headers nor scipy's to build. Each function checks the sizes of
+ * what it is given, and every index it will follow, before its loop runs:
+ * a bad array raises ValueError or TypeError, it never reads out of bounds.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
