@@ -31,8 +31,8 @@ PIECE_CHARS = 2_000_000
 #: per this many lines (and CALL_CHARS characters) at most. A call has fixed
 #: costs (the numpy and regex calls of its features, the trees' set-up) that
 #: dominate one call per page; past a few thousand lines a call gains little
-#: more (the trees walk rows in blocks of ``model.trees.ROWS_PER_CALL``
-#: anyway) and holds more memory.
+#: more (the trees walk rows in cache-sized blocks anyway, see
+#: ``lineclf._native``) and holds more memory.
 CALL_LINES = 2_000
 CALL_CHARS = PIECE_CHARS
 

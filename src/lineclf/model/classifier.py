@@ -294,6 +294,17 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             state["trees_"] = ensemble_of(state["tree_model_"])
         super().__setstate__(state)
 
+    @classmethod
+    def from_predictor(cls, params: dict, predictor: Predictor) -> "LineClassifier":
+        """A classifier with ``params``, fitted with ``predictor``'s passes (as a
+        model file holds it: without the scikit-learn estimators it was fitted with)."""
+        model = cls(**params)
+        model.linear_pass_ = predictor.linear
+        model.trees_ = predictor.trees
+        model.adapters_ = list(predictor.adapters)
+        model.classes_ = np.array(LABELS)
+        return model
+
     def predictor(self) -> Predictor:
         """The fitted passes and the settings that shape their input: what
         :meth:`predict_proba` runs, and what a model file holds."""

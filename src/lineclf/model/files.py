@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from .. import __version__
 from ..document import Document
 from ..errors import ModelFileError, UntrustedModelWarning
@@ -239,18 +237,12 @@ def _estimator(bundle: dict):
     """The classifier of a protocol 4 bundle: its parameters, fitted with its predictor's passes."""
     from .classifier import LineClassifier
 
-    predictor: Predictor = bundle["predictor"]
     try:
-        model = LineClassifier(**bundle["params"])
+        return LineClassifier.from_predictor(bundle["params"], bundle["predictor"])
     except TypeError:  # parameters this version does not know
         raise ModelFileError(
             f"model file of lineclf {bundle.get('lineclf_version')} has parameters this version does not know; retrain it"
         ) from None
-    model.linear_pass_ = predictor.linear
-    model.trees_ = predictor.trees
-    model.adapters_ = list(predictor.adapters)
-    model.classes_ = np.array(LABELS)
-    return model
 
 
 def _load_skops(path: Path) -> dict:

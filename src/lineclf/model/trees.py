@@ -23,9 +23,6 @@ import numpy as np
 
 from .._native import walk_trees
 
-#: Rows walked per call of the C loop, to keep the output and input blocks small.
-ROWS_PER_CALL = 4_096
-
 
 @dataclass(frozen=True)
 class TreeEnsemble:
@@ -56,13 +53,11 @@ class TreeEnsemble:
             raise ValueError(f"the tree model expects {self.n_features} features, got {X.shape[-1]}")
         raw = np.empty((len(X), self.n_scores))
         raw[:] = self.baseline
-        for start in range(0, len(X), ROWS_PER_CALL):
-            stop = start + ROWS_PER_CALL
-            out = raw[start:stop]  # a C-contiguous block of rows
-            walk_trees(
-                X[start:stop], self.n_features, self.feature, self.threshold, self.missing_left,
-                self.left, self.right, self.value, self.roots, out, self.n_scores,
-            )  # fmt: skip
+        # one call: the C loop walks the rows in cache-sized blocks itself
+        walk_trees(
+            X, self.n_features, self.feature, self.threshold, self.missing_left,
+            self.left, self.right, self.value, self.roots, raw, self.n_scores,
+        )  # fmt: skip
         return raw
 
     def proba(self, X: np.ndarray) -> np.ndarray:
