@@ -10,10 +10,10 @@ import pytest
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from lineclf._native import walk_trees
+from lineclf._native import score_trees, walk_trees
 from lineclf.model.passes import long_lines, proba_in_label_order as _proba
 from lineclf.model.passes import revision_features as _revision_features
-from lineclf.model.trees import ensemble_of
+from lineclf.model.trees import MAX_SCORED_LEAVES, TreeEnsemble, ensemble_of, split_tables
 
 
 def _data(n: int, seed: int = 0, missing: bool = False):
@@ -67,6 +67,124 @@ def test_first_iterations_equal_a_shorter_fit():
     np.testing.assert_array_equal(cut.proba(X), shorter.predict_proba(X))
     with pytest.raises(ValueError, match="between 1 and 30"):
         ensemble_of(_fitted(X, y)).first_iterations(31)
+
+
+def _walked(trees: TreeEnsemble, X: np.ndarray) -> np.ndarray:
+    """The raw scores by walking each tree from its root, whatever ``trees.raw`` uses."""
+    raw = np.empty((len(X), trees.n_scores))
+    raw[:] = trees.baseline
+    walk_trees(X, X.shape[1], trees.feature, trees.threshold, trees.missing_left, trees.left, trees.right,
+               trees.value, trees.roots, raw, trees.n_scores)  # fmt: skip
+    return raw
+
+
+@pytest.mark.parametrize("leaves", [2, 15, MAX_SCORED_LEAVES])
+def test_quickscorer_finds_the_leaves_the_walk_finds(leaves):
+    """score_trees (from the split tables) and walk_trees agree to the last
+    bit, with missing values, and with trees of exactly 64 leaves (every bit
+    of the word a leaf). Rows come in every count of the lanes' last block."""
+    X, _ = _data(3000, seed=2, missing=True)
+    labels = (_data(3000, seed=2)[0][:, 6] * 5).astype(int)  # the same values without the gaps
+    model = HistGradientBoostingClassifier(
+        max_iter=4, max_leaf_nodes=leaves, min_samples_leaf=5, early_stopping=False, random_state=0
+    ).fit(X, labels)
+    trees = ensemble_of(model)
+    sizes = np.diff(trees.splits.leaf_start)
+    assert sizes.max() == leaves
+    for rows in (X, X[:1], X[:2], X[:3], X[:5], X[:0]):
+        np.testing.assert_array_equal(trees.raw(rows), _walked(trees, rows))
+    np.testing.assert_array_equal(trees.proba(X), model.predict_proba(X))
+
+
+def test_larger_trees_are_walked():
+    X, y = _data(3000)
+    model = HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=MAX_SCORED_LEAVES + 16, min_samples_leaf=5,
+                                           early_stopping=False, random_state=0).fit(X, y)  # fmt: skip
+    trees = ensemble_of(model)
+    assert trees.splits is None
+    np.testing.assert_array_equal(trees.proba(X), model.predict_proba(X))
+
+
+def _right_first(trees: TreeEnsemble) -> TreeEnsemble:
+    """The same trees with their nodes renumbered: each node before its
+    subtrees, as scikit-learn writes them, but the right subtree first."""
+    order = []
+    for root in trees.roots:
+        stack = [int(root)]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            if trees.left[node] >= 0:
+                stack += [int(trees.left[node]), int(trees.right[node])]  # the right one is popped first
+    order = np.array(order)
+    new = np.empty_like(order)
+    new[order] = np.arange(len(order))
+    renumber = lambda child: np.where(child >= 0, new[np.maximum(child, 0)], -1).astype(np.int32)  # noqa: E731
+    return TreeEnsemble(
+        trees.n_features, trees.n_scores, trees.classes, trees.baseline, trees.feature[order],
+        trees.threshold[order], trees.missing_left[order], renumber(trees.left[order]),
+        renumber(trees.right[order]), trees.value[order], new[trees.roots].astype(np.int32),
+    )  # fmt: skip
+
+
+def test_nodes_out_of_preorder_are_walked():
+    """split_tables reads a node's left subtree as the nodes right after it;
+    trees numbered otherwise are walked, with the same scores."""
+    X, y = _data(600, missing=True)
+    trees = ensemble_of(_fitted(X, y))
+    renumbered = _right_first(trees)
+    assert trees.splits is not None and renumbered.splits is None
+    np.testing.assert_array_equal(renumbered.raw(X), trees.raw(X))
+
+
+def test_the_split_tables_are_not_pickled():
+    X, y = _data(100)
+    trees = ensemble_of(_fitted(X, y))
+    assert "splits" not in trees.__getstate__()
+    loaded = pickle.loads(pickle.dumps(trees))
+    assert loaded.splits is not None
+    np.testing.assert_array_equal(loaded.splits.keep, trees.splits.keep)
+
+
+def test_quickscorer_refuses_tables_it_could_not_read_safely():
+    X, y = _data(100)
+    trees = ensemble_of(_fitted(X, y))
+    tables = trees.splits
+    out = np.zeros((len(X), trees.n_scores))
+
+    def score(**changed):
+        arrays = {name: getattr(tables, name).copy() for name in tables.__dataclass_fields__}
+        arrays.update(changed)
+        score_trees(X, X.shape[1], arrays["feature_start"], arrays["threshold"], arrays["missing_left"],
+                    arrays["tree"], arrays["keep"], arrays["leaf_start"], arrays["leaf_value"], out, trees.n_scores)  # fmt: skip
+
+    score()
+
+    def changed(name, index, value):
+        array = getattr(tables, name).copy()
+        array[index] = value
+        return array
+
+    with pytest.raises(ValueError, match="tree index out of range"):
+        score(tree=changed("tree", 0, len(trees.roots)))
+    with pytest.raises(ValueError, match="last leaf"):
+        score(keep=changed("keep", 0, 0))
+    with pytest.raises(ValueError, match="offsets out of range"):
+        score(feature_start=changed("feature_start", -1, len(tables.threshold) + 1))
+    with pytest.raises(ValueError, match="offsets out of range"):
+        score(leaf_start=changed("leaf_start", -1, len(tables.leaf_value) - 1))
+    with pytest.raises(ValueError, match="offsets out of order"):
+        score(feature_start=changed("feature_start", 1, len(tables.threshold)))
+    busiest = int(np.argmax(np.diff(tables.feature_start)))
+    with pytest.raises(ValueError, match="thresholds out of order"):
+        score(threshold=changed("threshold", int(tables.feature_start[busiest]), np.inf))
+    with pytest.raises(ValueError, match="more than 64"):
+        score(leaf_start=np.array([0, len(tables.leaf_value)], dtype=np.int32),
+              tree=np.zeros_like(tables.tree))  # fmt: skip
+    with pytest.raises(ValueError, match="shapes"):
+        score(missing_left=tables.missing_left[:-1].copy())
+    with pytest.raises(TypeError, match="bytes"):
+        score(tree=tables.tree.astype(np.int64))
 
 
 def test_pickles_and_refuses_a_different_feature_count():
