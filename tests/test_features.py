@@ -393,7 +393,9 @@ _PIECES = st.sampled_from(
      "Related articles", "12.03.2024", "3. Mai 2020", "May 2020", "2020-01-02", "1/2/20", "10:45", "1:23:45",
      "www.Example.COM", "http://x.org/a", "a@b.de", "x.it", "İmage", "ſhare", "\u212aelvin", "ΣΑΣ", "\u200b",
      "\u00a0", " ", ".", "-", "_", "9", "é", "the", "Share", "SHARE", "ſhare", "reply", "Reply:", "Antworten", "rıght",
-     "x = f(y);", "{", "</a>", "$ ls", "::", "->", "\U0001F600", "ΣSS", "ǅ", "3 hours ago", "vor 2 Tagen", "\u0663\u0660.\u0661\u0662.2020", "\U0001D7D9 min ago", "²"]
+     "x = f(y);", "{", "</a>", "$ ls", "::", "->", "\U0001F600", "ΣSS", "ǅ", "3 hours ago", "vor 2 Tagen", "\u0663\u0660.\u0661\u0662.2020", "\U0001D7D9 min ago", "²",
+     # punctuation the counts look for: sentence ends, quotes, brackets, separators, specials
+     "Hi! Yes? No.", "„Zitat“", "«a»", "(a)", "[1]", "© 2020 | • ›", "a, b: c", "\t", "…", "#1 @x +*"]
 )
 _LINES = st.lists(st.lists(_PIECES, max_size=8).map("".join), min_size=1, max_size=12)
 
@@ -416,6 +418,62 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         within = chars.find(pattern, within=lines)
         for a, b in zip(everywhere, within):
             np.testing.assert_array_equal(a, b)
+
+
+def _counted_one_by_one(lines: list[str], document_end: list[bool]) -> np.ndarray:
+    """What line_counts should give, character by character in Python."""
+    classes, marks, risk = features._char_table(), features._mark_table(), features._case_risk_table()
+    text = "\n".join(lines)
+    rows, start = [], 0
+    for line, page_end in zip(lines, document_end):
+        counts = dict.fromkeys(features.LINE_COUNT_COLUMNS, 0)
+        counts["first_visible"], counts["last_visible"] = len(text), -1
+        flags = [int(classes[ord(ch)]) if ord(ch) < 0x10000 else features._SYMBOL for ch in line]
+        for j, ch in enumerate(line):
+            f, m = flags[j], int(marks[ord(ch)]) if ord(ch) < 0x10000 else 0
+            visible = f != 0 and not f & features._SPACE
+            word_start = visible and (j == 0 or not (flags[j - 1] and not flags[j - 1] & features._SPACE))
+            for column, hit in [("letters", f & features._LETTER), ("alnum", f & (features._LETTER | features._DIGIT)),
+                                ("punct", f & features._PUNCT), ("symbol", f & features._SYMBOL),
+                                ("digit", f & features._DIGIT), ("upper", f & features._UPPER), ("words", word_start),
+                                ("titled", word_start and f & features._UPPER), ("lowered", word_start and f & features._LOWER),
+                                ("separators", m & features._SEPARATOR), ("quotes", m & features._QUOTE),
+                                ("parens", m & features._PAREN), ("special", m & features._SPECIAL),
+                                ("colons", ch == ":"), ("commas", ch == ","),
+                                ("maybe_digit", f & features._DIGIT or ord(ch) >= 0x10000),
+                                ("case_risky", ord(ch) >= 0x10000 or risk[ord(ch)])]:  # fmt: skip
+                counts[column] += bool(hit)
+            if m & features._SENTENCE_END:
+                counts["sentences"] += bool(flags[j + 1] & features._SPACE) if j + 1 < len(line) else page_end
+            if visible:
+                counts["first_visible"] = min(counts["first_visible"], start + j)
+                counts["last_visible"] = start + j
+        rows.append([counts[column] for column in features.LINE_COUNT_COLUMNS])
+        start += len(line) + 1
+    return np.array(rows, dtype=np.int64).reshape(len(lines), -1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=_LINES, data=st.data())
+def test_line_counts_count_what_each_character_is(lines, data):
+    """The C pass over a batch's characters (lineclf._native.line_counts)
+    against a loop over each character of each line in Python."""
+    document_end = data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
+    chars = features._Chars.of(lines, np.array(document_end))
+    np.testing.assert_array_equal(chars.counts, _counted_one_by_one(lines, document_end))
+
+
+def test_line_counts_refuses_lines_outside_the_text():
+    chars = features._Chars.of(["one line", "two"])
+    tables = features._char_table(), features._mark_table(), features._case_risk_table().view(np.uint8)
+    out = np.empty_like(chars.counts)
+    for starts in ([0, 9999], [-1, 9]):
+        with pytest.raises(ValueError, match="out of the codes' range"):
+            features.line_counts(chars.codes, np.array(starts), chars.lengths, chars.document_end, *tables, out)
+    with pytest.raises(ValueError, match="shapes"):
+        features.line_counts(chars.codes, chars.starts, chars.lengths, chars.document_end, *tables, out[:1])
+    with pytest.raises(TypeError, match="bytes"):
+        features.line_counts(chars.codes.astype(np.int64), chars.starts, chars.lengths, chars.document_end, *tables, out)
 
 
 def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():

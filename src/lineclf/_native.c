@@ -1,4 +1,4 @@
-/* lineclf._native: the prediction loops that numpy cannot vectorise.
+/* lineclf._native: the loops of labelling that numpy cannot vectorise.
  *
  * - hash_lines: each line's word 1- and 2-grams hashed into columns, summed
  *   and l2-normalised, as scikit-learn's HashingVectorizer(ngram_range=(1, 2),
@@ -8,7 +8,12 @@
  * - expit: the logistic function in place, as scipy.special.expit computes it
  *   (1 / (1 + exp(-x)) with the C library's exp, which numpy's own exp is not);
  * - walk_trees: gradient-boosted trees walked as HistGradientBoosting's own
- *   predictor walks them on raw float64 values (NaN goes where the node says).
+ *   predictor walks them on raw float64 values (NaN goes where the node says);
+ * - score_trees: the same sums found by QuickScorer, for trees of at most 64
+ *   leaves (the recipe's have 31): about twice as fast;
+ * - line_counts: each line's character statistics (classes, words, sentence
+ *   ends, first and last visible character) in one pass over a batch's code
+ *   points, for the page features.
  *
  * Arrays come in through the buffer protocol, so the module needs neither
  * numpy's headers nor scipy's to build. Each function checks the sizes of
@@ -628,6 +633,168 @@ done:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ line_counts */
+
+/* A code point's classes, as lineclf.features.text's lookup tables hold them
+ * (exported to Python under these names, so the tables and this loop agree). */
+enum {
+    CHAR_LETTER = 1 << 0, CHAR_UPPER = 1 << 1, CHAR_LOWER = 1 << 2, CHAR_DIGIT = 1 << 3,
+    CHAR_SPACE = 1 << 4, CHAR_PUNCT = 1 << 5, CHAR_SYMBOL = 1 << 6,
+};
+/* the characters the punctuation features count, as bits of the second table */
+enum { MARK_SENTENCE_END = 1 << 0, MARK_SEPARATOR = 1 << 1, MARK_QUOTE = 1 << 2, MARK_PAREN = 1 << 3, MARK_SPECIAL = 1 << 4 };
+
+/* the columns of line_counts, in the order of LINE_COUNT_COLUMNS */
+enum {
+    COUNT_LETTERS, COUNT_ALNUM, COUNT_PUNCT, COUNT_SYMBOL, COUNT_DIGIT, COUNT_UPPER, COUNT_WORDS, COUNT_TITLED,
+    COUNT_LOWERED, COUNT_SEPARATORS, COUNT_QUOTES, COUNT_PARENS, COUNT_SPECIAL, COUNT_COLONS, COUNT_COMMAS,
+    COUNT_SENTENCES, COUNT_MAYBE_DIGIT, COUNT_CASE_RISKY, COUNT_FIRST_VISIBLE, COUNT_LAST_VISIBLE, N_COUNTS
+};
+static const char *const count_columns[N_COUNTS] = {
+    "letters", "alnum", "punct", "symbol", "digit", "upper", "words", "titled", "lowered", "separators",
+    "quotes", "parens", "special", "colons", "commas", "sentences", "maybe_digit", "case_risky",
+    "first_visible", "last_visible",
+};
+
+#define TABLE_SIZE 0x10000
+
+PyDoc_STRVAR(line_counts_doc,
+"line_counts(codes, starts, lengths, document_end, classes, marks, case_risk, out)\n\n"
+"One pass over the code points of lines joined by newlines (uint32 codes;\n"
+"line i is codes[starts[i]:starts[i] + lengths[i]], int64 offsets): for each\n"
+"line, into row i of out (C-ordered int64, n_lines x len(LINE_COUNT_COLUMNS)),\n"
+"its characters of each class (the uint8 tables classes, marks and case_risk,\n"
+"65,536 entries each, give a code point's CHAR_* and MARK_* bits and whether\n"
+"case-insensitive matching may hide a cue there; beyond them a character is a\n"
+"symbol and case-risky), its words (runs of visible characters: neither\n"
+"space nor unclassified), those starting upper- and lower-case, its sentence\n"
+"ends (MARK_SENTENCE_END followed by a space, or ending a line whose\n"
+"document_end is set: the line is its page's last), its characters that may\n"
+"be a decimal digit (CHAR_DIGIT, or beyond the tables), and the positions of\n"
+"its first and last visible characters (len(codes) and -1 when it has none).");
+
+static PyObject *line_counts(PyObject *self, PyObject *args)
+{
+    PyObject *objects[8];
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &objects[7]))
+        return NULL;
+    Py_buffer codes, starts, lengths, document_end, classes, marks, risk, out;
+    Py_buffer *views[] = {&codes, &starts, &lengths, &document_end, &classes, &marks, &risk, &out};
+    const Py_ssize_t sizes[] = {4, 8, 8, 1, 1, 1, 1, 8};
+    const char *names[] = {"codes", "starts", "lengths", "document_end", "classes", "marks", "case_risk", "out"};
+    int got = 0;
+    for (; got < 8; got++) {
+        if (get_buffer(objects[got], views[got], sizes[got], got == 7, names[got]) < 0)
+            goto done;
+    }
+    const Py_ssize_t n_codes = items(&codes), n_lines = items(&starts);
+    if (items(&lengths) != n_lines || items(&document_end) != n_lines || items(&out) != n_lines * N_COUNTS
+        || items(&classes) != TABLE_SIZE || items(&marks) != TABLE_SIZE || items(&risk) != TABLE_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "line_counts: arrays of inconsistent shapes");
+        goto done;
+    }
+    const uint32_t *cp = codes.buf;
+    const int64_t *start = starts.buf, *length = lengths.buf;
+    const uint8_t *last_of_page = document_end.buf, *class_of = classes.buf, *mark_of = marks.buf,
+                  *risk_of = risk.buf;
+    int64_t *row = out.buf;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        if (start[i] < 0 || length[i] < 0 || start[i] > n_codes || length[i] > n_codes - start[i]) {
+            PyErr_SetString(PyExc_ValueError, "line_counts: a line out of the codes' range");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n_lines; i++, row += N_COUNTS) {
+        int64_t c[N_COUNTS] = {0};
+        c[COUNT_FIRST_VISIBLE] = n_codes;
+        c[COUNT_LAST_VISIBLE] = -1;
+        const int64_t begin = start[i], end = start[i] + length[i];
+        int previous_visible = 0;
+        for (int64_t pos = begin; pos < end; pos++) {
+            const uint32_t code = cp[pos];
+            const int in_table = code < TABLE_SIZE;
+            const uint8_t f = in_table ? class_of[code] : CHAR_SYMBOL, m = in_table ? mark_of[code] : 0;
+            const int visible = f && !(f & CHAR_SPACE);
+            const int word_start = visible && !previous_visible;
+            previous_visible = visible;
+            c[COUNT_LETTERS] += (f & CHAR_LETTER) != 0;
+            c[COUNT_ALNUM] += (f & (CHAR_LETTER | CHAR_DIGIT)) != 0;
+            c[COUNT_PUNCT] += (f & CHAR_PUNCT) != 0;
+            c[COUNT_SYMBOL] += (f & CHAR_SYMBOL) != 0;
+            c[COUNT_DIGIT] += (f & CHAR_DIGIT) != 0;
+            c[COUNT_UPPER] += (f & CHAR_UPPER) != 0;
+            c[COUNT_WORDS] += word_start;
+            c[COUNT_TITLED] += word_start && (f & CHAR_UPPER);
+            c[COUNT_LOWERED] += word_start && (f & CHAR_LOWER);
+            c[COUNT_SEPARATORS] += (m & MARK_SEPARATOR) != 0;
+            c[COUNT_QUOTES] += (m & MARK_QUOTE) != 0;
+            c[COUNT_PARENS] += (m & MARK_PAREN) != 0;
+            c[COUNT_SPECIAL] += (m & MARK_SPECIAL) != 0;
+            c[COUNT_COLONS] += code == ':';
+            c[COUNT_COMMAS] += code == ',';
+            c[COUNT_MAYBE_DIGIT] += (f & CHAR_DIGIT) || !in_table;
+            c[COUNT_CASE_RISKY] += !in_table || risk_of[code];
+            if (visible) {
+                if (c[COUNT_FIRST_VISIBLE] == n_codes)
+                    c[COUNT_FIRST_VISIBLE] = pos;
+                c[COUNT_LAST_VISIBLE] = pos;
+            }
+            if (m & MARK_SENTENCE_END) {
+                int space_follows;
+                if (pos + 1 < end) {
+                    const uint32_t next = cp[pos + 1];
+                    space_follows = (next < TABLE_SIZE ? class_of[next] : CHAR_SYMBOL) & CHAR_SPACE;
+                } else {
+                    space_follows = last_of_page[i]; /* the newline after a line is no space */
+                }
+                c[COUNT_SENTENCES] += space_follows != 0;
+            }
+        }
+        memcpy(row, c, sizeof(c));
+    }
+    Py_END_ALLOW_THREADS
+    got = 9;
+done:
+    for (int i = 0; i < 8 && i < got; i++)
+        PyBuffer_Release(views[i]);
+    if (got == 9)
+        Py_RETURN_NONE;
+    return NULL;
+}
+
+static int add_line_count_names(PyObject *module)
+{
+    PyObject *columns = PyTuple_New(N_COUNTS);
+    if (!columns)
+        return -1;
+    for (int i = 0; i < N_COUNTS; i++) {
+        PyObject *name = PyUnicode_FromString(count_columns[i]);
+        if (!name) {
+            Py_DECREF(columns);
+            return -1;
+        }
+        PyTuple_SET_ITEM(columns, i, name);
+    }
+    if (PyModule_AddObject(module, "LINE_COUNT_COLUMNS", columns) < 0) {
+        Py_DECREF(columns);
+        return -1;
+    }
+    const struct { const char *name; long value; } constants[] = {
+        {"CHAR_LETTER", CHAR_LETTER}, {"CHAR_UPPER", CHAR_UPPER}, {"CHAR_LOWER", CHAR_LOWER},
+        {"CHAR_DIGIT", CHAR_DIGIT}, {"CHAR_SPACE", CHAR_SPACE}, {"CHAR_PUNCT", CHAR_PUNCT},
+        {"CHAR_SYMBOL", CHAR_SYMBOL}, {"MARK_SENTENCE_END", MARK_SENTENCE_END},
+        {"MARK_SEPARATOR", MARK_SEPARATOR}, {"MARK_QUOTE", MARK_QUOTE}, {"MARK_PAREN", MARK_PAREN},
+        {"MARK_SPECIAL", MARK_SPECIAL},
+    };
+    for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
+        if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -636,11 +803,18 @@ static PyMethodDef methods[] = {
     {"expit", expit, METH_O, expit_doc},
     {"walk_trees", walk_trees, METH_VARARGS, walk_trees_doc},
     {"score_trees", score_trees, METH_VARARGS, score_trees_doc},
+    {"line_counts", line_counts, METH_VARARGS, line_counts_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "lineclf._native", "Compiled loops of lineclf's prediction.", -1, methods,
+    PyModuleDef_HEAD_INIT, "lineclf._native", "Compiled loops of lineclf's features and prediction.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m && add_line_count_names(m) < 0)
+        Py_CLEAR(m);
+    return m;
+}

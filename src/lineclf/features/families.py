@@ -23,14 +23,8 @@ from .text import (
     _DIGIT,
     _LETTER,
     _LOWER,
-    _PAREN,
     _PUNCT,
-    _QUOTE,
     _QUOTES,
-    _SENTENCE_END,
-    _SEPARATOR,
-    _SPACE,
-    _SPECIAL,
     _SYMBOL,
     _TERMINAL,
     _TIME,
@@ -67,7 +61,10 @@ class _Batch:
     def of(cls, documents: Sequence[Document]) -> "_Batch":
         sizes = np.fromiter((doc.n_units for doc in documents), dtype=np.int64, count=len(documents))
         units = [unit for doc in documents for unit in doc.units]
-        return cls(documents, _Chars.of(units), np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        document_end = np.zeros(len(units), dtype=bool)
+        document_end[offsets[1:][sizes > 0] - 1] = True
+        return cls(documents, _Chars.of(units, document_end), offsets)
 
     @property
     def n_lines(self) -> int:
@@ -125,7 +122,7 @@ def length_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     """How long a line is: characters, words, mean word length."""
     chars = batch.chars
     words = chars.words
-    alnum = chars.per_line((chars.flags & (_LETTER | _DIGIT)) > 0)
+    alnum = chars.count("alnum")
     cols = [
         np.log1p(chars.lengths),
         np.log1p(words),
@@ -139,47 +136,38 @@ def length_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
 def punctuation_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     """Punctuation, digits, capitals, title case, separators, first and last character."""
     chars = batch.chars
-    f = chars.flags
+    count = chars.count
     n = np.maximum(chars.lengths, 1).astype(float)
-    letters = chars.per_line((f & _LETTER) > 0)
-    space = (f & _SPACE) > 0
-    word_start = chars.word_starts
+    letters = count("letters")
     words = np.maximum(chars.words, 1)
-    titled = chars.per_line(word_start & ((f & _UPPER) > 0))
-    lowered = chars.per_line(word_start & ((f & _LOWER) > 0))
 
     first, last = chars.first_visible, chars.last_visible
     # A line without a visible character (only a zero-width space, say) takes
     # its document's last character as its first and its first as its last:
     # positions stay inside the document, so a page's rows do not depend on
     # the pages batched with it.
-    first_at = np.where(first < len(f), first, batch.last_char)
+    first_at = np.where(first < len(chars.codes), first, batch.last_char)
     last_at = np.where(last >= 0, last, batch.first_char)
     first_cp, last_cp = chars.codes[first_at], chars.codes[last_at]
-    first_flags, last_flags = f[first_at], f[last_at]
-    # a sentence end inside the line: terminal punctuation followed by a space
-    # (or by the end of its document)
-    marks = chars.marks
-    term = (marks & _SENTENCE_END) > 0
-    next_space = np.concatenate((space[1:], [True]))
-    next_space[batch.last_char] = True
-    sentences = chars.per_line(term & next_space)
+    first_flags, last_flags = chars.flags_at(first_at), chars.flags_at(last_at)
 
     cols = {
-        "punct_ratio": chars.per_line((f & _PUNCT) > 0) / n,
-        "symbol_ratio": chars.per_line((f & _SYMBOL) > 0) / n,
-        "digit_ratio": chars.per_line((f & _DIGIT) > 0) / n,
-        "upper_ratio": chars.per_line((f & _UPPER) > 0) / np.maximum(letters, 1),
+        "punct_ratio": count("punct") / n,
+        "symbol_ratio": count("symbol") / n,
+        "digit_ratio": count("digit") / n,
+        "upper_ratio": count("upper") / np.maximum(letters, 1),
         "letter_ratio": letters / n,
-        "title_ratio": titled / words,
-        "lower_start_ratio": lowered / words,
-        "separators": np.log1p(chars.per_line((marks & _SEPARATOR) > 0)),
-        "quotes": np.minimum(chars.per_line((marks & _QUOTE) > 0), 4),
-        "parens": np.minimum(chars.per_line((marks & _PAREN) > 0), 4),
-        "colons": np.minimum(chars.per_line(chars.codes == ord(":")), 4),
-        "commas": np.log1p(chars.per_line(chars.codes == ord(","))),
-        "sentences": np.log1p(sentences),
-        "special": chars.per_line((marks & _SPECIAL) > 0).clip(0, 3),
+        "title_ratio": count("titled") / words,
+        "lower_start_ratio": count("lowered") / words,
+        "separators": np.log1p(count("separators")),
+        "quotes": np.minimum(count("quotes"), 4),
+        "parens": np.minimum(count("parens"), 4),
+        "colons": np.minimum(count("colons"), 4),
+        "commas": np.log1p(count("commas")),
+        # a sentence end inside the line: terminal punctuation followed by a
+        # space (or by the end of its document)
+        "sentences": np.log1p(count("sentences")),
+        "special": count("special").clip(0, 3),
         "ends_terminal": np.isin(last_cp, _codes(_TERMINAL)),
         "ends_period": last_cp == ord("."),
         "ends_colon": last_cp == ord(":"),

@@ -115,8 +115,8 @@ def _first_visible_flags(batch: _Batch) -> np.ndarray:
     if batch.n_lines == 0:
         return np.zeros(0, dtype=np.int64)
     first = chars.first_visible
-    found = first < len(chars.flags)
-    flags = chars.flags[np.minimum(first, len(chars.flags) - 1)]
+    found = first < len(chars.codes)
+    flags = chars.flags_at(np.minimum(first, len(chars.codes) - 1))
     cls = np.select([(flags & _UPPER) > 0, (flags & _LOWER) > 0, (flags & _DIGIT) > 0], [1, 2, 3], 4)
     return np.where(found, cls, 0).astype(np.int64)
 

@@ -2,9 +2,9 @@
 text, its characters classified through lookup tables, and its patterns and
 cue lists run as single regular-expression passes.
 
-Nothing here loops over characters in Python: character statistics are
-numpy arrays over the batch's code points, summed per line with
-``np.add.reduceat``.
+Nothing here loops over characters in Python: the character statistics of
+every line are counted in one C pass over the batch's code points
+(``lineclf._native.line_counts``, with the lookup tables built here).
 """
 
 from __future__ import annotations
@@ -20,6 +20,23 @@ from itertools import repeat
 
 import numpy as np
 
+from .._native import (
+    CHAR_DIGIT,
+    CHAR_LETTER,
+    CHAR_LOWER,
+    CHAR_PUNCT,
+    CHAR_SPACE,
+    CHAR_SYMBOL,
+    CHAR_UPPER,
+    LINE_COUNT_COLUMNS,
+    MARK_PAREN,
+    MARK_QUOTE,
+    MARK_SENTENCE_END,
+    MARK_SEPARATOR,
+    MARK_SPECIAL,
+    line_counts,
+)
+
 #: Cue lists shipped as package data (resources/cues/<name>.txt).
 CUE_LISTS = ("chrome", "caption", "section")
 #: The cue lists whose lines :meth:`_Chars.cue_lines` finds from the words of
@@ -28,8 +45,10 @@ TOKEN_FILTERED_CUE_LISTS = (*CUE_LISTS, "thread")
 # stoplists shipped as resources/cues/stop-<language>.txt
 STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
 
-# Character classes, as bit flags in a lookup table over the Basic Multilingual Plane.
-_LETTER, _UPPER, _LOWER, _DIGIT, _SPACE, _PUNCT, _SYMBOL = (1 << k for k in range(7))
+# Character classes, as bit flags in a lookup table over the Basic Multilingual
+# Plane (the bits the C pass reads; beyond the table a character is a symbol).
+_LETTER, _UPPER, _LOWER, _DIGIT = CHAR_LETTER, CHAR_UPPER, CHAR_LOWER, CHAR_DIGIT
+_SPACE, _PUNCT, _SYMBOL = CHAR_SPACE, CHAR_PUNCT, CHAR_SYMBOL
 _TERMINAL = ".!?…"
 _QUOTES = "\"'“”„«»‘’‚‹›"
 _SEPARATORS = "|•·›»/>\\–—"
@@ -90,7 +109,7 @@ def _codes(chars: str) -> np.ndarray:
 # Characters that punctuation features count, as bit flags in a second lookup
 # table (all in the Basic Multilingual Plane): one lookup instead of a pass
 # over the text per character looked for.
-_MARKED = {".!?": 1 << 0, _SEPARATORS: 1 << 1, _QUOTES: 1 << 2, "()[]": 1 << 3, "©@#+*": 1 << 4}
+_MARKED = {".!?": MARK_SENTENCE_END, _SEPARATORS: MARK_SEPARATOR, _QUOTES: MARK_QUOTE, "()[]": MARK_PAREN, "©@#+*": MARK_SPECIAL}
 _SENTENCE_END, _SEPARATOR, _QUOTE, _PAREN, _SPECIAL = _MARKED.values()
 
 
@@ -142,72 +161,81 @@ def _trie_regex(phrases: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Chars:
-    """Units joined by newlines, as code points, with line offsets."""
+    """Units joined by newlines, as code points, with line offsets.
+
+    ``document_end``: which lines end a page (a sentence end may close the
+    page's last line; the newline after any other line is not a space)."""
 
     units: Sequence[str]
     text: str
     codes: np.ndarray
-    flags: np.ndarray
     starts: np.ndarray
     lengths: np.ndarray
+    document_end: np.ndarray
 
     @classmethod
-    def of(cls, units: Sequence[str]) -> "_Chars":
+    def of(cls, units: Sequence[str], document_end: np.ndarray | None = None) -> "_Chars":
+        """``units`` joined; ``document_end`` defaults to the last unit alone (one page)."""
         text = "\n".join(units)
         # lines are told apart by the newlines that join them (see token_stoplists)
         if text.count("\n") != max(len(units) - 1, 0):
             raise ValueError("a line holds a line break ('\\n'): split the text into lines first (io.split_lines)")
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        flags = np.where(codes < 0x10000, _char_table()[np.minimum(codes, 0xFFFF)], _SYMBOL).astype(np.uint8)
         lengths = _lengths(units)
-        starts = _line_starts(lengths)
-        if len(starts) > 1:
-            flags[starts[1:] - 1] = 0  # the joining newlines belong to no line
-        return cls(units, text, codes, flags, starts, lengths)
+        if document_end is None:
+            document_end = np.zeros(len(units), dtype=bool)
+            document_end[-1:] = True
+        return cls(units, text, codes, _line_starts(lengths), lengths, np.asarray(document_end, dtype=np.uint8))
 
     @cached_property
-    def marks(self) -> np.ndarray:
-        """Each character's bits of _MARKED."""
-        return np.where(self.codes < 0x10000, _mark_table()[np.minimum(self.codes, 0xFFFF)], 0).astype(np.uint8)
+    def counts(self) -> np.ndarray:
+        """Each line's character counts and first and last visible
+        character, one column per name in LINE_COUNT_COLUMNS (see :meth:`count`)."""
+        out = np.empty((len(self.units), len(LINE_COUNT_COLUMNS)), dtype=np.int64)
+        line_counts(self.codes, self.starts, self.lengths, self.document_end, _char_table(), _mark_table(),
+                    _case_risk_table().view(np.uint8), out)  # fmt: skip
+        return out
 
-    @cached_property
-    def visible(self) -> np.ndarray:
-        """Characters that are neither whitespace nor the joining newlines."""
-        return (self.flags > 0) & ((self.flags & _SPACE) == 0)
+    def count(self, column: str) -> np.ndarray:
+        """One column of :attr:`counts`: ``letters``, ``alnum``, ``punct``,
+        ``symbol``, ``digit``, ``upper`` (characters of each class);
+        ``words`` (runs of visible characters: neither whitespace nor
+        unclassified), ``titled`` and ``lowered`` (those starting upper- or
+        lower-case); ``separators``, ``quotes``, ``parens``, ``special``,
+        ``colons``, ``commas`` (characters of _MARKED and the two); and
+        ``sentences`` (a terminal .!? followed by whitespace, or ending its
+        page's last line)."""
+        return self.counts[:, LINE_COUNT_COLUMNS.index(column)]
 
-    @cached_property
+    @property
     def first_visible(self) -> np.ndarray:
         """Each line's first visible character (its position), or the text's length when it has none."""
-        positions = np.arange(len(self.flags))
-        return np.minimum.reduceat(np.where(self.visible, positions, len(self.flags)), self.starts)
+        return self.count("first_visible")
 
-    @cached_property
+    @property
     def last_visible(self) -> np.ndarray:
         """Each line's last visible character (its position), or -1 when it has none."""
-        positions = np.arange(len(self.flags))
-        return np.maximum.reduceat(np.where(self.visible, positions, -1), self.starts)
+        return self.count("last_visible")
 
-    @cached_property
-    def word_starts(self) -> np.ndarray:
-        """Visible characters that follow whitespace or start a line."""
-        return self.visible & np.concatenate(([True], ~self.visible[:-1]))
-
-    @cached_property
+    @property
     def words(self) -> np.ndarray:
         """Whitespace-separated words per line."""
-        return self.per_line(self.word_starts)
+        return self.count("words")
 
-    @cached_property
+    def flags_at(self, positions: np.ndarray) -> np.ndarray:
+        """The character-class bits of the characters at ``positions`` (0 for a joining newline)."""
+        codes = self.codes[positions]
+        flags = np.where(codes < 0x10000, _char_table()[np.minimum(codes, 0xFFFF)], _SYMBOL).astype(np.uint8)
+        # the joining newlines belong to no line (no line holds a newline of its own)
+        return np.where(codes == ord("\n"), 0, flags).astype(np.uint8)
+
+    @property
     def digit_lines(self) -> np.ndarray:
         """The lines that may hold a decimal digit (``\\d``): those with a
         character of a number category, or one beyond the Basic Multilingual
         Plane (the lookup tables end there). A prefilter for :meth:`find`,
-        read off the character table instead of a regex pass."""
-        maybe_digit = ((self.flags & _DIGIT) > 0) | (self.codes >= 0x10000)
-        return np.unique(self.line_of(np.flatnonzero(maybe_digit)))
-
-    def per_line(self, values: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values.astype(np.int64), self.starts)
+        read off the character counts instead of a regex pass."""
+        return np.flatnonzero(self.count("maybe_digit"))
 
     def line_of(self, positions: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.starts, positions, side="right") - 1
@@ -250,11 +278,9 @@ class _Chars:
         line, bits = self._tokens
         return np.union1d(line[(bits & bit) > 0], self._case_risky_lines)
 
-    @cached_property
+    @property
     def _case_risky_lines(self) -> np.ndarray:
-        codes = self.codes
-        risky = (codes >= 0x10000) | _case_risk_table()[np.minimum(codes, 0xFFFF)]
-        return np.unique(self.line_of(np.flatnonzero(risky)))
+        return np.flatnonzero(self.count("case_risky"))
 
     def lines_with(self, pattern: re.Pattern) -> np.ndarray:
         """The lines where ``pattern`` matches."""
