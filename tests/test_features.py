@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -461,6 +463,31 @@ def test_line_counts_count_what_each_character_is(lines, data):
     document_end = data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
     chars = features._Chars.of(lines, np.array(document_end))
     np.testing.assert_array_equal(chars.counts, _counted_one_by_one(lines, document_end))
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=_LINES)
+def test_word_bits_are_the_table_entries_of_the_regex_engines_words(lines):
+    """The C pass that finds the stopwords and cue key words
+    (lineclf._native.word_bits) against the regex engine's \\w+ runs
+    looked up one by one."""
+    table = features._token_bits()
+    expected_lines, expected_bits, line = [], [], 0
+    for token in re.findall(r"\w+|\n", "\n".join(lines).lower()):
+        if token == "\n":
+            line += 1
+        elif table.get(token):
+            expected_lines.append(line)
+            expected_bits.append(table[token])
+    got_lines, got_bits = features._Chars.of(lines)._tokens
+    assert got_lines.tolist() == expected_lines and got_bits.tolist() == expected_bits
+
+
+def test_word_bits_refuses_a_table_it_cannot_keep():
+    with pytest.raises(ValueError, match="16 bits"):
+        features.word_bits("a word", {"word": 1 << 16}, 10)
+    with pytest.raises(TypeError):
+        features.word_bits("a word", ["word"], 10)
 
 
 def test_line_counts_refuses_lines_outside_the_text():

@@ -15,10 +15,13 @@ N_FEATURES = 2**6
 
 # Words, separators and case oddities: Greek capital sigma (whose lower case
 # depends on what follows), "İ" (two characters in lower case), the long s,
-# underscores and digits (word characters), combining marks, emoji, tabs.
+# underscores and digits (word characters), combining marks, emoji, tabs; the
+# words are found in C, so characters of every UTF-8 length.
 _PIECES = st.sampled_from(
     ["Home", "the", "THE", "a", "I", "ΟΔΟΣ", "Σ", "ΣΑΣ", " Σ.", "İstanbul", "ſtraße", "snake_case", "x2", "42", "é", "e\u0301",
-     "\U0001F600", "\u00a0", " ", "\t", "-", ".", "'", "Straße", "ǅ", "\u2028", "\r", "a b"]
+     "\U0001F600", "\u00a0", " ", "\t", "-", ".", "'", "Straße", "ǅ", "\u2028", "\r", "a b",
+     # word characters of two, three and four UTF-8 bytes, and a lone surrogate (as surrogateescape reads a bad byte)
+     "ßö", "中文", "\U0001D7D9", "\U00020000x", "\udcff"]
 )
 _LINES = st.lists(st.lists(_PIECES, max_size=10).map("".join), min_size=1, max_size=12)
 

@@ -1,9 +1,13 @@
 /* lineclf._native: the loops of labelling that numpy cannot vectorise.
  *
- * - hash_lines: each line's word 1- and 2-grams hashed into columns, summed
- *   and l2-normalised, as scikit-learn's HashingVectorizer(ngram_range=(1, 2),
- *   alternate_sign=False, norm="l2") gives them (MurmurHash3_x86_32 of the
- *   UTF-8 n-gram, seed 0; column abs(h) % n_features);
+ * - hash_lines: each line's words found (runs of two or more word characters,
+ *   as the regular-expression engine's \w has them), and its word 1- and
+ *   2-grams hashed into columns, summed and l2-normalised, as scikit-learn's
+ *   HashingVectorizer(ngram_range=(1, 2), alternate_sign=False, norm="l2")
+ *   gives them (MurmurHash3_x86_32 of the UTF-8 n-gram, seed 0; column
+ *   abs(h) % n_features);
+ * - word_bits: the words of a text that a dict maps to bits (stopword lists,
+ *   cue lists), with their lines;
  * - csr_dot: a CSR matrix times a dense matrix, summed in scipy's order;
  * - expit: the logistic function in place, as scipy.special.expit computes it
  *   (1 / (1 + exp(-x)) with the C library's exp, which numpy's own exp is not);
@@ -107,14 +111,45 @@ static int compare_int32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ------------------------------------------------------------------ words */
+
+/* A word character as the regular-expression engine's \w has it for str patterns. */
+static inline int is_word_char(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
+
+/* The UTF-8 bytes of ch (a word character, so never a surrogate) into out: their count. */
+static inline Py_ssize_t put_utf8(unsigned char *out, Py_UCS4 ch)
+{
+    if (ch < 0x80) {
+        out[0] = (unsigned char)ch;
+        return 1;
+    }
+    if (ch < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (ch >> 6));
+        out[1] = (unsigned char)(0x80 | (ch & 0x3F));
+        return 2;
+    }
+    if (ch < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (ch >> 12));
+        out[1] = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (ch & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (ch >> 18));
+    out[1] = (unsigned char)(0x80 | ((ch >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (ch & 0x3F));
+    return 4;
+}
+
 /* ------------------------------------------------------------------ hash_lines */
 
 PyDoc_STRVAR(hash_lines_doc,
-"hash_lines(word_lists, n_features) -> (indptr, indices, data)\n\n"
-"Each line's words (a list of str) and pairs of neighbouring words joined by\n"
-"a space, hashed to columns, duplicates summed, each row l2-normalised: a CSR\n"
-"matrix's int64 indptr, int32 indices (sorted within each row) and float64\n"
-"data, as bytearrays.");
+"hash_lines(lines, n_features) -> (indptr, indices, data)\n\n"
+"Each line's words (its runs of two or more word characters, \\w\\w+: what\n"
+"HashingVectorizer's token_pattern finds) and each pair of neighbouring words,\n"
+"hashed into n_features columns, counted and l2-normalised, as CSR arrays in\n"
+"bytearrays (int64 indptr, int32 indices sorted within each row, float64\n"
+"data). lines: a sequence of str, already lower-cased.");
 
 static PyObject *hash_lines(PyObject *self, PyObject *args)
 {
@@ -126,55 +161,69 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "n_features must be between 1 and 2**31 - 1");
         return NULL;
     }
-    PyObject *seq = PySequence_Fast(lines, "word_lists must be a sequence of lists of str");
+    PyObject *seq = PySequence_Fast(lines, "lines must be a sequence of str");
     if (!seq)
         return NULL;
     Py_ssize_t n_lines = PySequence_Fast_GET_SIZE(seq);
     Growable columns = {NULL, 0, 0, sizeof(int32_t)}, values = {NULL, 0, 0, sizeof(double)};
     Growable row = {NULL, 0, 0, sizeof(int32_t)}, pair = {NULL, 0, 0, 1};
+    /* one line's words: their UTF-8 bytes one after another, and where each ends */
+    Growable bytes = {NULL, 0, 0, 1}, ends = {NULL, 0, 0, sizeof(Py_ssize_t)};
     PyObject *indptr = PyByteArray_FromStringAndSize(NULL, (n_lines + 1) * (Py_ssize_t)sizeof(int64_t));
     if (!indptr)
         goto fail;
     int64_t *starts = (int64_t *)PyByteArray_AS_STRING(indptr);
     starts[0] = 0;
     for (Py_ssize_t i = 0; i < n_lines; i++) {
-        PyObject *words = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyList_Check(words)) {
-            PyErr_SetString(PyExc_TypeError, "each line's words must be a list of str");
+        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "lines must be str");
             goto fail;
         }
-        Py_ssize_t n_words = PyList_GET_SIZE(words);
+        const int kind = PyUnicode_KIND(line);
+        const void *chars = PyUnicode_DATA(line);
+        const Py_ssize_t length = PyUnicode_GET_LENGTH(line);
+        bytes.size = 0;
+        ends.size = 0;
+        for (Py_ssize_t c = 0; c < length;) {
+            if (!is_word_char(PyUnicode_READ(kind, chars, c))) {
+                c++;
+                continue;
+            }
+            Py_ssize_t stop = c + 1;
+            while (stop < length && is_word_char(PyUnicode_READ(kind, chars, stop)))
+                stop++;
+            if (stop - c >= 2) {
+                if (grow(&bytes, 4 * (stop - c)) < 0 || grow(&ends, 1) < 0)
+                    goto fail;
+                for (; c < stop; c++)
+                    bytes.size += put_utf8((unsigned char *)bytes.data + bytes.size, PyUnicode_READ(kind, chars, c));
+                ((Py_ssize_t *)ends.data)[ends.size++] = bytes.size;
+            }
+            c = stop;
+        }
+        const Py_ssize_t n_words = ends.size;
+        const Py_ssize_t *word_end = (const Py_ssize_t *)ends.data;
         row.size = 0;
         if (grow(&row, n_words > 0 ? 2 * n_words - 1 : 0) < 0)
             goto fail;
         int32_t *cols = (int32_t *)row.data;
-        const char *previous = NULL;
-        Py_ssize_t previous_len = 0;
         for (Py_ssize_t w = 0; w < n_words; w++) {
-            PyObject *word = PyList_GET_ITEM(words, w);
-            if (!PyUnicode_Check(word)) {
-                PyErr_SetString(PyExc_TypeError, "words must be str");
-                goto fail;
-            }
-            Py_ssize_t len;
-            const char *utf8 = PyUnicode_AsUTF8AndSize(word, &len);
-            if (!utf8)
-                goto fail;
+            const Py_ssize_t begin = w > 0 ? word_end[w - 1] : 0, len = word_end[w] - begin;
+            const char *utf8 = bytes.data + begin;
             cols[row.size++] = column_of(murmurhash3_32((const unsigned char *)utf8, len, 0), (int32_t)n_features);
-            if (previous) {
+            if (w > 0) {
+                const Py_ssize_t previous_begin = w > 1 ? word_end[w - 2] : 0, previous_len = begin - previous_begin;
                 pair.size = 0;
                 if (grow(&pair, previous_len + 1 + len) < 0)
                     goto fail;
-                cols = (int32_t *)row.data;
-                memcpy(pair.data, previous, previous_len);
+                memcpy(pair.data, bytes.data + previous_begin, previous_len);
                 pair.data[previous_len] = ' ';
                 memcpy(pair.data + previous_len + 1, utf8, len);
                 /* the pairs follow the words, as the vectorizer lists them */
                 cols[n_words + w - 1] = column_of(
                     murmurhash3_32((const unsigned char *)pair.data, previous_len + 1 + len, 0), (int32_t)n_features);
             }
-            previous = utf8;
-            previous_len = len;
         }
         Py_ssize_t n_grams = n_words > 0 ? 2 * n_words - 1 : 0;
         qsort(cols, n_grams, sizeof(int32_t), compare_int32);
@@ -210,6 +259,8 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
     PyMem_Free(values.data);
     PyMem_Free(row.data);
     PyMem_Free(pair.data);
+    PyMem_Free(bytes.data);
+    PyMem_Free(ends.data);
     Py_DECREF(seq);
     if (!indices || !data) {
         Py_XDECREF(indices);
@@ -223,8 +274,82 @@ fail:
     PyMem_Free(values.data);
     PyMem_Free(row.data);
     PyMem_Free(pair.data);
+    PyMem_Free(bytes.data);
+    PyMem_Free(ends.data);
     Py_XDECREF(indptr);
     Py_DECREF(seq);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ word_bits */
+
+PyDoc_STRVAR(word_bits_doc,
+"word_bits(text, table, longest) -> (lines, bits)\n\n"
+"The words of text (its runs of word characters, \\w+) that table (a dict of\n"
+"str to int) maps to a non-zero int, in order: each one's line (lines are\n"
+"separated by '\\n'; int64) and its int (uint16), as bytearrays. No key is\n"
+"longer than longest characters, so longer words are not looked up.");
+
+static PyObject *word_bits(PyObject *self, PyObject *args)
+{
+    PyObject *text, *table;
+    Py_ssize_t longest;
+    if (!PyArg_ParseTuple(args, "UO!n", &text, &PyDict_Type, &table, &longest))
+        return NULL;
+    Growable lines = {NULL, 0, 0, sizeof(int64_t)}, bits = {NULL, 0, 0, sizeof(uint16_t)};
+    const int kind = PyUnicode_KIND(text);
+    const void *chars = PyUnicode_DATA(text);
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int64_t line = 0;
+    for (Py_ssize_t c = 0; c < length;) {
+        const Py_UCS4 ch = PyUnicode_READ(kind, chars, c);
+        if (!is_word_char(ch)) {
+            line += ch == '\n';
+            c++;
+            continue;
+        }
+        Py_ssize_t stop = c + 1;
+        while (stop < length && is_word_char(PyUnicode_READ(kind, chars, stop)))
+            stop++;
+        if (stop - c <= longest) {
+            PyObject *word = PyUnicode_Substring(text, c, stop);
+            if (!word)
+                goto fail;
+            PyObject *value = PyDict_GetItemWithError(table, word); /* borrowed */
+            Py_DECREF(word);
+            if (!value && PyErr_Occurred())
+                goto fail;
+            if (value) {
+                const long found = PyLong_AsLong(value);
+                if (found == -1 && PyErr_Occurred())
+                    goto fail;
+                if (found < 0 || found > UINT16_MAX) {
+                    PyErr_SetString(PyExc_ValueError, "word_bits: the table's values must fit 16 bits");
+                    goto fail;
+                }
+                if (found) {
+                    if (grow(&lines, 1) < 0 || grow(&bits, 1) < 0)
+                        goto fail;
+                    ((int64_t *)lines.data)[lines.size++] = line;
+                    ((uint16_t *)bits.data)[bits.size++] = (uint16_t)found;
+                }
+            }
+        }
+        c = stop;
+    }
+    PyObject *out_lines = PyByteArray_FromStringAndSize(lines.data, lines.size * lines.itemsize);
+    PyObject *out_bits = PyByteArray_FromStringAndSize(bits.data, bits.size * bits.itemsize);
+    PyMem_Free(lines.data);
+    PyMem_Free(bits.data);
+    if (!out_lines || !out_bits) {
+        Py_XDECREF(out_lines);
+        Py_XDECREF(out_bits);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", out_lines, out_bits);
+fail:
+    PyMem_Free(lines.data);
+    PyMem_Free(bits.data);
     return NULL;
 }
 
@@ -799,6 +924,7 @@ static int add_line_count_names(PyObject *module)
 
 static PyMethodDef methods[] = {
     {"hash_lines", hash_lines, METH_VARARGS, hash_lines_doc},
+    {"word_bits", word_bits, METH_VARARGS, word_bits_doc},
     {"csr_dot", csr_dot, METH_VARARGS, csr_dot_doc},
     {"expit", expit, METH_O, expit_doc},
     {"walk_trees", walk_trees, METH_VARARGS, walk_trees_doc},

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from itertools import repeat
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from .._native import (
     MARK_SEPARATOR,
     MARK_SPECIAL,
     line_counts,
+    word_bits,
 )
 
 #: Cue lists shipped as package data (resources/cues/<name>.txt).
@@ -65,7 +65,6 @@ _DATE = re.compile(
     ).replace("_", _SP),
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"\w+|\n")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
 # What every line with a time or web address holds (a date holds a digit:
@@ -242,18 +241,19 @@ class _Chars:
 
     @cached_property
     def _tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every maximal run of word characters (lower-cased): its line, and
-        its bits in the token table (:func:`_token_bits`)."""
-        # one C-level pass; the joining newlines come along as tokens to count lines
-        found = _TOKEN.findall(self.text.lower())
-        bits = np.fromiter(map(_token_bits().get, found, repeat(0)), dtype=np.uint16, count=len(found))
-        is_newline = bits == _NEWLINE_TOKEN
-        return np.cumsum(is_newline)[~is_newline], bits[~is_newline]
+        """The maximal runs of word characters (lower-cased) that are in a
+        stoplist or are a cue's key word: each one's line, and its bits in
+        the token table (:func:`_token_bits`). Found and looked up in one C
+        pass (``lineclf._native.word_bits``)."""
+        table, longest = _token_table()
+        line, bits = word_bits(self.text.lower(), table, longest)
+        return np.frombuffer(line, dtype=np.int64), np.frombuffer(bits, dtype=np.uint16)
 
     @property
     def token_stoplists(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every maximal run of word characters (lower-cased): its line, and
-        the stoplists it is in (bit k: STOPWORD_LANGUAGES[k])."""
+        """Every maximal run of word characters (lower-cased) in a stoplist:
+        its line, and the stoplists it is in (bit k: STOPWORD_LANGUAGES[k];
+        0 for a cue's key word in none)."""
         line, bits = self._tokens
         return line, (bits & _STOPLIST_BITS).astype(np.uint8)
 
@@ -327,16 +327,22 @@ def _match_starts(pattern: re.Pattern, text: str) -> np.ndarray:
 
 # The token table's bits: a word's stoplists (bit k: STOPWORD_LANGUAGES[k]),
 # then the cue lists with a cue keyed by it (_cue_key_words; in the order of
-# TOKEN_FILTERED_CUE_LISTS), and one that marks the joining newlines.
+# TOKEN_FILTERED_CUE_LISTS). The C pass keeps 16 bits.
 _STOPLIST_BITS = (1 << len(STOPWORD_LANGUAGES)) - 1
-_NEWLINE_TOKEN = 1 << 15
-assert len(STOPWORD_LANGUAGES) + len(TOKEN_FILTERED_CUE_LISTS) < 15
+assert len(STOPWORD_LANGUAGES) + len(TOKEN_FILTERED_CUE_LISTS) <= 16
+
+
+@lru_cache(maxsize=1)
+def _token_table() -> tuple[dict[str, int], int]:
+    """The token table and its longest word (in characters)."""
+    table = _token_bits()
+    return table, max(map(len, table), default=0)
 
 
 @lru_cache(maxsize=1)
 def _token_bits() -> dict[str, int]:
     """Each word's bits in the token table (see _STOPLIST_BITS)."""
-    bits: dict[str, int] = {"\n": _NEWLINE_TOKEN}
+    bits: dict[str, int] = {}
     for k, lang in enumerate(STOPWORD_LANGUAGES):
         for word in load_cues(f"stop-{lang}"):
             bits[word] = bits.get(word, 0) | (1 << k)

@@ -2,25 +2,23 @@
 
 :func:`hashed_words` gives what scikit-learn's ``HashingVectorizer``
 (``ngram_range=(1, 2)``, ``alternate_sign=False``, ``norm="l2"``, lower-cased)
-gives, bit for bit (``tests/test_hashed_text.py`` checks it): Python finds the
-words, C hashes them and their pairs (``lineclf._native.hash_lines``). The
-rows come as a :class:`HashedText`, plain CSR arrays; training turns them
-into a scipy matrix (:meth:`HashedText.csr`), labelling multiplies them
-directly and imports neither scipy nor scikit-learn.
+gives, bit for bit (``tests/test_hashed_text.py`` checks it): C finds the
+words (the runs of two or more word characters, as the vectorizer's token
+pattern finds them) and hashes them and their pairs
+(``lineclf._native.hash_lines``). The rows come as a :class:`HashedText`,
+plain CSR arrays; training turns them into a scipy matrix
+(:meth:`HashedText.csr`), labelling multiplies them directly and imports
+neither scipy nor scikit-learn.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._native import hash_lines
-
-# HashingVectorizer's token_pattern, (?u)\b\w\w+\b: the runs of two or more word characters
-_WORDS = re.compile(r"\w\w+")
 
 
 @dataclass(frozen=True)
@@ -51,8 +49,8 @@ def hashed_words(texts: Sequence[str], n_features: int) -> HashedText:
     lowered = "\n".join(texts).lower().split("\n") if texts else []
     if len(lowered) != len(texts):
         lowered = [text.lower() for text in texts]
-    words = _WORDS.findall
-    indptr, indices, data = hash_lines([words(line) for line in lowered], n_features)
+    # HashingVectorizer's token_pattern, (?u)\b\w\w+\b: the runs of two or more word characters
+    indptr, indices, data = hash_lines(lowered, n_features)
     return HashedText(
         np.frombuffer(indptr, dtype=np.int64),
         np.frombuffer(indices, dtype=np.int32),
