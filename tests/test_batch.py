@@ -78,3 +78,25 @@ def test_counts_restricted_to_a_chunk_give_the_same_counts_for_it():
     assert part.site_pages == {"s0.example": 4, "s1.example": 4}
     assert all((part.line_counts(d) == whole.line_counts(d)).all() for d in chunk)
     assert SiteCounts().restricted_to(chunk).line_counts(docs[1]).tolist() == [1, 1, 1, 1]
+
+
+def test_line_hashes_are_murmurhash3_of_the_stripped_line_after_the_site():
+    """lineclf._native.line_hashes: MurmurHash3_x64_128's first 64 bits (the
+    expected values are mmh3.hash64(data, 0)[0] as unsigned, from the mmh3
+    package), of the site prefix and the line's UTF-8 without the whitespace
+    around it (str.strip()'s whitespace, a no-break space included)."""
+    import numpy as np
+
+    from lineclf._native import line_hashes
+
+    def hashes(prefix, lines):
+        return np.frombuffer(line_hashes(prefix, lines), dtype=np.uint64).tolist()
+
+    assert hashes(b"", ["", "hello", "x" * 40, "é中\U0001F600"]) == [
+        0, 14688674573012802306, 5262249189530750049, 7857945783732550611,
+    ]  # fmt: skip
+    assert hashes(b"", [" \t\u00a0hello\u2003 "]) == hashes(b"", ["hello"])
+    assert hashes(b"\x01a.example\x00", ["Menu"]) != hashes(b"\x01b.example\x00", ["Menu"])
+    # a lone surrogate (a bad byte read with surrogateescape) hashes as surrogatepass encodes it
+    assert hashes(b"", ["a\udcff"]) == [11918106825016850942]
+    assert batch._hashes("a.example", [" x ", "x"]).tolist() == hashes(b"\x01a.example\x00", ["x", "x"])

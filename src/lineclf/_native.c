@@ -8,6 +8,8 @@
  *   abs(h) % n_features);
  * - word_bits: the words of a text that a dict maps to bits (stopword lists,
  *   cue lists), with their lines;
+ * - line_hashes: a 64-bit hash of each line (MurmurHash3_x64_128's first
+ *   half), to count the lines that recur on the pages of a site;
  * - csr_dot: a CSR matrix times a dense matrix, summed in scipy's order;
  * - expit: the logistic function in place, as scipy.special.expit computes it
  *   (1 / (1 + exp(-x)) with the C library's exp, which numpy's own exp is not);
@@ -116,7 +118,8 @@ static int compare_int32(const void *a, const void *b)
 /* A word character as the regular-expression engine's \w has it for str patterns. */
 static inline int is_word_char(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
 
-/* The UTF-8 bytes of ch (a word character, so never a surrogate) into out: their count. */
+/* The UTF-8 bytes of ch into out: their count. A surrogate (never a word
+ * character) is written as any other code point, as 'surrogatepass' writes it. */
 static inline Py_ssize_t put_utf8(unsigned char *out, Py_UCS4 ch)
 {
     if (ch < 0x80) {
@@ -350,6 +353,128 @@ static PyObject *word_bits(PyObject *self, PyObject *args)
 fail:
     PyMem_Free(lines.data);
     PyMem_Free(bits.data);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ line_hashes */
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+/* The first 64 bits of Austin Appleby's MurmurHash3_x64_128 (public domain),
+ * seed 0; blocks are read in the machine's byte order. */
+static uint64_t murmurhash3_64(const unsigned char *data, Py_ssize_t len)
+{
+    const Py_ssize_t nblocks = len / 16;
+    const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+    uint64_t h1 = 0, h2 = 0, k1, k2;
+    for (Py_ssize_t i = 0; i < nblocks; i++) {
+        memcpy(&k1, data + 16 * i, 8);
+        memcpy(&k2, data + 16 * i + 8, 8);
+        k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+        h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
+        k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
+        h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
+    }
+    const unsigned char *tail = data + nblocks * 16;
+    k1 = 0;
+    k2 = 0;
+    switch (len & 15) {
+    case 15: k2 ^= (uint64_t)tail[14] << 48; /* fall through */
+    case 14: k2 ^= (uint64_t)tail[13] << 40; /* fall through */
+    case 13: k2 ^= (uint64_t)tail[12] << 32; /* fall through */
+    case 12: k2 ^= (uint64_t)tail[11] << 24; /* fall through */
+    case 11: k2 ^= (uint64_t)tail[10] << 16; /* fall through */
+    case 10: k2 ^= (uint64_t)tail[9] << 8; /* fall through */
+    case 9:
+        k2 ^= (uint64_t)tail[8];
+        k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
+        /* fall through */
+    case 8: k1 ^= (uint64_t)tail[7] << 56; /* fall through */
+    case 7: k1 ^= (uint64_t)tail[6] << 48; /* fall through */
+    case 6: k1 ^= (uint64_t)tail[5] << 40; /* fall through */
+    case 5: k1 ^= (uint64_t)tail[4] << 32; /* fall through */
+    case 4: k1 ^= (uint64_t)tail[3] << 24; /* fall through */
+    case 3: k1 ^= (uint64_t)tail[2] << 16; /* fall through */
+    case 2: k1 ^= (uint64_t)tail[1] << 8; /* fall through */
+    case 1:
+        k1 ^= (uint64_t)tail[0];
+        k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+    }
+    h1 ^= (uint64_t)len;
+    h2 ^= (uint64_t)len;
+    h1 += h2;
+    h2 += h1;
+    h1 = fmix64(h1);
+    h2 = fmix64(h2);
+    h1 += h2;
+    return h1;
+}
+
+PyDoc_STRVAR(line_hashes_doc,
+"line_hashes(prefix, lines) -> bytearray\n\n"
+"A 64-bit hash of each line (str) without its surrounding whitespace (as\n"
+"str.strip() has it), after the bytes prefix: MurmurHash3_x64_128's first 64\n"
+"bits of prefix + the line's UTF-8 (surrogates encoded as themselves, as\n"
+"'surrogatepass' does). The hashes are uint64, in the lines' order.");
+
+static PyObject *line_hashes(PyObject *self, PyObject *args)
+{
+    Py_buffer prefix;
+    PyObject *lines;
+    if (!PyArg_ParseTuple(args, "y*O", &prefix, &lines))
+        return NULL;
+    PyObject *seq = PySequence_Fast(lines, "lines must be a sequence of str");
+    if (!seq) {
+        PyBuffer_Release(&prefix);
+        return NULL;
+    }
+    const Py_ssize_t n_lines = PySequence_Fast_GET_SIZE(seq);
+    Growable bytes = {NULL, 0, 0, 1};
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, n_lines * (Py_ssize_t)sizeof(uint64_t));
+    if (!out)
+        goto fail;
+    uint64_t *hashes = (uint64_t *)PyByteArray_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "lines must be str");
+            goto fail;
+        }
+        const int kind = PyUnicode_KIND(line);
+        const void *chars = PyUnicode_DATA(line);
+        Py_ssize_t begin = 0, end = PyUnicode_GET_LENGTH(line);
+        while (begin < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, chars, begin)))
+            begin++;
+        while (end > begin && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, chars, end - 1)))
+            end--;
+        bytes.size = 0;
+        if (grow(&bytes, prefix.len + 4 * (end - begin)) < 0)
+            goto fail;
+        memcpy(bytes.data, prefix.buf, prefix.len);
+        bytes.size = prefix.len;
+        for (Py_ssize_t c = begin; c < end; c++)
+            bytes.size += put_utf8((unsigned char *)bytes.data + bytes.size, PyUnicode_READ(kind, chars, c));
+        hashes[i] = murmurhash3_64((const unsigned char *)bytes.data, bytes.size);
+    }
+    PyMem_Free(bytes.data);
+    Py_DECREF(seq);
+    PyBuffer_Release(&prefix);
+    return out;
+fail:
+    PyMem_Free(bytes.data);
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    PyBuffer_Release(&prefix);
     return NULL;
 }
 
@@ -925,6 +1050,7 @@ static int add_line_count_names(PyObject *module)
 static PyMethodDef methods[] = {
     {"hash_lines", hash_lines, METH_VARARGS, hash_lines_doc},
     {"word_bits", word_bits, METH_VARARGS, word_bits_doc},
+    {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
     {"csr_dot", csr_dot, METH_VARARGS, csr_dot_doc},
     {"expit", expit, METH_O, expit_doc},
     {"walk_trees", walk_trees, METH_VARARGS, walk_trees_doc},

@@ -10,13 +10,13 @@ apart (on two workers, or on two parts of a stream) can be merged.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._native import line_hashes
 from ..document import Document
 from .context import window_mean
 
@@ -31,20 +31,14 @@ _EMPTY_KEYS = np.zeros(0, dtype=np.uint64)
 _EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
 
 
-def line_key(text: str) -> str:
-    """What makes two lines "the same" across pages: surrounding whitespace
-    differs between renderings of one menu, so it is ignored."""
-    return text.strip()
-
-
-def _hashes(site: str | None, texts: Iterable[str]) -> np.ndarray:
-    """Stable 64-bit hashes of (site, line) pairs. Python's own ``hash`` of
-    a str differs between processes, and counts are made and used in several."""
+def _hashes(site: str | None, texts: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit hashes of (site, line) pairs, hashed in C
+    (``lineclf._native.line_hashes``: MurmurHash3). Python's own ``hash`` of
+    a str differs between processes, and counts are made and used in several.
+    What makes two lines "the same" across pages: surrounding whitespace
+    differs between renderings of one menu, so it is left out of the hash."""
     prefix = b"\x00" if site is None else b"\x01" + site.encode("utf-8", "surrogatepass") + b"\x00"
-    digests = b"".join(
-        hashlib.blake2b(prefix + line_key(t).encode("utf-8", "surrogatepass"), digest_size=8).digest() for t in texts
-    )
-    return np.frombuffer(digests, dtype=np.uint64)
+    return np.frombuffer(line_hashes(prefix, texts), dtype=np.uint64)
 
 
 @dataclass(frozen=True)
