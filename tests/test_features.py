@@ -409,7 +409,7 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
     pairs = [
         (features._DATE, chars.digit_lines),
         (_AGO, chars.digit_lines),
-        (features._TIME, chars.lines_with(features._TIME_NEEDS)),
+        (features._TIME, chars.time_lines),
         (features._URL, chars.lines_with(features._URL_NEEDS)),
         (_CODE, chars.lines_with(_CODE_NEEDS)),
         *((features._cue_pattern(name), chars.cue_lines(name)) for name in features.TOKEN_FILTERED_CUE_LISTS),

@@ -28,7 +28,6 @@ from .text import (
     _SYMBOL,
     _TERMINAL,
     _TIME,
-    _TIME_NEEDS,
     _UPPER,
     _URL,
     _URL_NEEDS,
@@ -198,7 +197,7 @@ def pattern_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     chars = batch.chars
     cols = {
         "dates": chars.count_matches(_DATE, within=chars.digit_lines).clip(0, 3),
-        "times": chars.count_matches(_TIME, within=chars.lines_with(_TIME_NEEDS)).clip(0, 3),
+        "times": chars.count_matches(_TIME, within=chars.time_lines).clip(0, 3),
         "urls": chars.count_matches(_URL, within=chars.lines_with(_URL_NEEDS)).clip(0, 3),
     }
     # each list reads only the lines holding the key word of one of its cues

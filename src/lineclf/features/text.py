@@ -67,12 +67,11 @@ _DATE = re.compile(
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
-# What every line with a time or web address holds (a date holds a digit:
-# _Chars.digit_lines). These start with a digit, '@', ':' or '.', so the regex
-# engine skips to them at C speed, while the patterns above try a match at
-# every position; run on only the lines these find, they give the same
-# matches (see _Chars.find).
-_TIME_NEEDS = re.compile(r"\d:\d")
+# What every line with a web address holds (a date holds a digit:
+# _Chars.digit_lines; a time a digit and a colon: _Chars.time_lines). This
+# starts with '@', ':' or '.', so the regex engine skips to them at C speed,
+# while the patterns above try a match at every position; run on only the
+# lines it finds, they give the same matches (see _Chars.find).
 _URL_NEEDS = re.compile(r"@|://|\.(?:(?<=www\.)|com|org|net|de|at|ch|uk|be|it)", re.IGNORECASE)
 
 
@@ -235,6 +234,12 @@ class _Chars:
         Plane (the lookup tables end there). A prefilter for :meth:`find`,
         read off the character counts instead of a regex pass."""
         return np.flatnonzero(self.count("maybe_digit"))
+
+    @property
+    def time_lines(self) -> np.ndarray:
+        """The lines that may hold a time (``\\d:\\d``): a colon and a
+        character that may be a digit. A prefilter for :meth:`find`."""
+        return np.flatnonzero((self.count("maybe_digit") > 0) & (self.count("colons") > 0))
 
     def line_of(self, positions: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.starts, positions, side="right") - 1
