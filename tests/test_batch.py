@@ -95,6 +95,10 @@ def test_line_hashes_are_murmurhash3_of_the_stripped_line_after_the_site():
     assert hashes(b"", ["", "hello", "x" * 40, "é中\U0001F600"]) == [
         0, 14688674573012802306, 5262249189530750049, 7857945783732550611,
     ]  # fmt: skip
+    # every length of a last, partial block: 15, 0 and 1 bytes after whole blocks of 16
+    assert hashes(b"", ["abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq"]) == [
+        9997468155419308027, 14180213048082216739, 8459014091212432983,
+    ]  # fmt: skip
     assert hashes(b"", [" \t\u00a0hello\u2003 "]) == hashes(b"", ["hello"])
     assert hashes(b"\x01a.example\x00", ["Menu"]) != hashes(b"\x01b.example\x00", ["Menu"])
     # a lone surrogate (a bad byte read with surrogateescape) hashes as surrogatepass encodes it

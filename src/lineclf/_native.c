@@ -144,6 +144,17 @@ static inline Py_ssize_t put_utf8(unsigned char *out, Py_UCS4 ch)
     return 4;
 }
 
+/* Item i of a PySequence_Fast of lines (borrowed), or NULL with a TypeError when it is not a str. */
+static PyObject *str_item(PyObject *seq, Py_ssize_t i)
+{
+    PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyUnicode_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "lines must be str");
+        return NULL;
+    }
+    return line;
+}
+
 /* ------------------------------------------------------------------ hash_lines */
 
 PyDoc_STRVAR(hash_lines_doc,
@@ -178,11 +189,9 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
     int64_t *starts = (int64_t *)PyByteArray_AS_STRING(indptr);
     starts[0] = 0;
     for (Py_ssize_t i = 0; i < n_lines; i++) {
-        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyUnicode_Check(line)) {
-            PyErr_SetString(PyExc_TypeError, "lines must be str");
+        PyObject *line = str_item(seq, i);
+        if (!line)
             goto fail;
-        }
         const int kind = PyUnicode_KIND(line);
         const void *chars = PyUnicode_DATA(line);
         const Py_ssize_t length = PyUnicode_GET_LENGTH(line);
@@ -388,26 +397,15 @@ static uint64_t murmurhash3_64(const unsigned char *data, Py_ssize_t len)
     const unsigned char *tail = data + nblocks * 16;
     k1 = 0;
     k2 = 0;
-    switch (len & 15) {
-    case 15: k2 ^= (uint64_t)tail[14] << 48; /* fall through */
-    case 14: k2 ^= (uint64_t)tail[13] << 40; /* fall through */
-    case 13: k2 ^= (uint64_t)tail[12] << 32; /* fall through */
-    case 12: k2 ^= (uint64_t)tail[11] << 24; /* fall through */
-    case 11: k2 ^= (uint64_t)tail[10] << 16; /* fall through */
-    case 10: k2 ^= (uint64_t)tail[9] << 8; /* fall through */
-    case 9:
-        k2 ^= (uint64_t)tail[8];
+    const int rest = (int)(len & 15);
+    for (int i = rest - 1; i >= 8; i--)
+        k2 ^= (uint64_t)tail[i] << (8 * (i - 8));
+    if (rest > 8) {
         k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
-        /* fall through */
-    case 8: k1 ^= (uint64_t)tail[7] << 56; /* fall through */
-    case 7: k1 ^= (uint64_t)tail[6] << 48; /* fall through */
-    case 6: k1 ^= (uint64_t)tail[5] << 40; /* fall through */
-    case 5: k1 ^= (uint64_t)tail[4] << 32; /* fall through */
-    case 4: k1 ^= (uint64_t)tail[3] << 24; /* fall through */
-    case 3: k1 ^= (uint64_t)tail[2] << 16; /* fall through */
-    case 2: k1 ^= (uint64_t)tail[1] << 8; /* fall through */
-    case 1:
-        k1 ^= (uint64_t)tail[0];
+    }
+    for (int i = (rest < 8 ? rest : 8) - 1; i >= 0; i--)
+        k1 ^= (uint64_t)tail[i] << (8 * i);
+    if (rest > 0) {
         k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
     }
     h1 ^= (uint64_t)len;
@@ -445,11 +443,9 @@ static PyObject *line_hashes(PyObject *self, PyObject *args)
         goto fail;
     uint64_t *hashes = (uint64_t *)PyByteArray_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n_lines; i++) {
-        PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyUnicode_Check(line)) {
-            PyErr_SetString(PyExc_TypeError, "lines must be str");
+        PyObject *line = str_item(seq, i);
+        if (!line)
             goto fail;
-        }
         const int kind = PyUnicode_KIND(line);
         const void *chars = PyUnicode_DATA(line);
         Py_ssize_t begin = 0, end = PyUnicode_GET_LENGTH(line);
@@ -495,6 +491,39 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int w
 }
 
 static Py_ssize_t items(const Py_buffer *view) { return view->len / view->itemsize; }
+
+static void release_buffers(Py_buffer *const views[], int n)
+{
+    for (int i = 0; i < n; i++)
+        PyBuffer_Release(views[i]);
+}
+
+/* Each object's buffer (get_buffer), the last one writable: 0, or -1 with
+ * none held. */
+static int get_buffers(PyObject *const objects[], Py_buffer *const views[], const Py_ssize_t sizes[],
+                       const char *const names[], int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (get_buffer(objects[i], views[i], sizes[i], i == n - 1, names[i]) < 0) {
+            release_buffers(views, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The arguments of walk_trees and score_trees: X, n_features, seven arrays
+ * of the trees, out, k; the nine buffers into views (as get_buffers): 0, or
+ * -1 with none held. */
+static int tree_args(PyObject *args, Py_buffer *const views[9], const Py_ssize_t sizes[9], const char *const names[9],
+                     Py_ssize_t *n_features, Py_ssize_t *k)
+{
+    PyObject *o[9];
+    if (!PyArg_ParseTuple(args, "OnOOOOOOOOn", &o[0], n_features, &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
+                          &o[8], k))
+        return -1;
+    return get_buffers(o, views, sizes, names, 9);
+}
 
 /* ------------------------------------------------------------------ csr_dot */
 
@@ -614,21 +643,14 @@ PyDoc_STRVAR(walk_trees_doc,
 
 static PyObject *walk_trees(PyObject *self, PyObject *args)
 {
-    PyObject *o_x, *o_feature, *o_threshold, *o_missing, *o_left, *o_right, *o_value, *o_roots, *o_out;
-    Py_ssize_t n_features, k;
-    if (!PyArg_ParseTuple(args, "OnOOOOOOOOn", &o_x, &n_features, &o_feature, &o_threshold, &o_missing, &o_left,
-                          &o_right, &o_value, &o_roots, &o_out, &k))
-        return NULL;
     Py_buffer x, feature, threshold, missing, left, right, value, roots, out;
-    Py_buffer *views[] = {&x, &feature, &threshold, &missing, &left, &right, &value, &roots, &out};
-    PyObject *objects[] = {o_x, o_feature, o_threshold, o_missing, o_left, o_right, o_value, o_roots, o_out};
-    const Py_ssize_t sizes[] = {8, 4, 8, 1, 4, 4, 8, 4, 8};
-    const char *names[] = {"X", "feature", "threshold", "missing_left", "left", "right", "value", "roots", "out"};
-    int got = 0;
-    for (; got < 9; got++) {
-        if (get_buffer(objects[got], views[got], sizes[got], got == 8, names[got]) < 0)
-            goto done;
-    }
+    Py_buffer *const views[] = {&x, &feature, &threshold, &missing, &left, &right, &value, &roots, &out};
+    static const Py_ssize_t sizes[] = {8, 4, 8, 1, 4, 4, 8, 4, 8};
+    static const char *const names[] = {"X", "feature", "threshold", "missing_left", "left", "right", "value", "roots", "out"};
+    Py_ssize_t n_features, k;
+    if (tree_args(args, views, sizes, names, &n_features, &k) < 0)
+        return NULL;
+    int ok = 0;
     Py_ssize_t n_nodes = items(&feature), n_trees = items(&roots);
     Py_ssize_t n_rows = n_features > 0 ? items(&x) / n_features : 0;
     if (n_features < 1 || k < 1 || items(&x) != n_rows * n_features || items(&out) != n_rows * k
@@ -692,11 +714,10 @@ static PyObject *walk_trees(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS
     PyMem_Free(nodes);
-    got = 10;
+    ok = 1;
 done:
-    for (int i = 0; i < 9 && i < got; i++)
-        PyBuffer_Release(views[i]);
-    if (got == 10)
+    release_buffers(views, 9);
+    if (ok)
         Py_RETURN_NONE;
     return NULL;
 }
@@ -763,24 +784,17 @@ static inline void score_feature(const Split *p, const Split *end, const double 
 
 static PyObject *score_trees(PyObject *self, PyObject *args)
 {
-    PyObject *o_x, *o_fstart, *o_threshold, *o_missing, *o_tree, *o_keep, *o_lstart, *o_lvalue, *o_out;
-    Py_ssize_t n_features, k;
-    if (!PyArg_ParseTuple(args, "OnOOOOOOOOn", &o_x, &n_features, &o_fstart, &o_threshold, &o_missing, &o_tree,
-                          &o_keep, &o_lstart, &o_lvalue, &o_out, &k))
-        return NULL;
     Py_buffer x, fstart, threshold, missing, tree, keep, lstart, lvalue, out;
-    Py_buffer *views[] = {&x, &fstart, &threshold, &missing, &tree, &keep, &lstart, &lvalue, &out};
-    PyObject *objects[] = {o_x, o_fstart, o_threshold, o_missing, o_tree, o_keep, o_lstart, o_lvalue, o_out};
-    const Py_ssize_t sizes[] = {8, 8, 8, 1, 4, 8, 4, 8, 8};
-    const char *names[] = {"X", "feature_start", "threshold", "missing_left", "tree", "keep", "leaf_start",
-                           "leaf_value", "out"};
+    Py_buffer *const views[] = {&x, &fstart, &threshold, &missing, &tree, &keep, &lstart, &lvalue, &out};
+    static const Py_ssize_t sizes[] = {8, 8, 8, 1, 4, 8, 4, 8, 8};
+    static const char *const names[] = {"X", "feature_start", "threshold", "missing_left", "tree", "keep",
+                                        "leaf_start", "leaf_value", "out"};
+    Py_ssize_t n_features, k;
+    if (tree_args(args, views, sizes, names, &n_features, &k) < 0)
+        return NULL;
     Split *splits = NULL;
     uint64_t *initial = NULL, *bits = NULL;
-    int got = 0;
-    for (; got < 9; got++) {
-        if (get_buffer(objects[got], views[got], sizes[got], got == 8, names[got]) < 0)
-            goto done;
-    }
+    int ok = 0;
     const Py_ssize_t n_splits = items(&threshold), n_trees = items(&lstart) - 1;
     const Py_ssize_t n_rows = n_features > 0 ? items(&x) / n_features : 0;
     if (n_features < 1 || k < 1 || n_trees < 0 || items(&x) != n_rows * n_features || items(&out) != n_rows * k
@@ -871,14 +885,13 @@ static PyObject *score_trees(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
-    got = 10;
+    ok = 1;
 done:
     PyMem_Free(splits);
     PyMem_Free(initial);
     PyMem_Free(bits);
-    for (int i = 0; i < 9 && i < got; i++)
-        PyBuffer_Release(views[i]);
-    if (got == 10)
+    release_buffers(views, 9);
+    if (ok)
         Py_RETURN_NONE;
     return NULL;
 }
@@ -930,14 +943,12 @@ static PyObject *line_counts(PyObject *self, PyObject *args)
                           &objects[5], &objects[6], &objects[7]))
         return NULL;
     Py_buffer codes, starts, lengths, document_end, classes, marks, risk, out;
-    Py_buffer *views[] = {&codes, &starts, &lengths, &document_end, &classes, &marks, &risk, &out};
+    Py_buffer *const views[] = {&codes, &starts, &lengths, &document_end, &classes, &marks, &risk, &out};
     const Py_ssize_t sizes[] = {4, 8, 8, 1, 1, 1, 1, 8};
-    const char *names[] = {"codes", "starts", "lengths", "document_end", "classes", "marks", "case_risk", "out"};
-    int got = 0;
-    for (; got < 8; got++) {
-        if (get_buffer(objects[got], views[got], sizes[got], got == 7, names[got]) < 0)
-            goto done;
-    }
+    const char *const names[] = {"codes", "starts", "lengths", "document_end", "classes", "marks", "case_risk", "out"};
+    if (get_buffers(objects, views, sizes, names, 8) < 0)
+        return NULL;
+    int ok = 0;
     const Py_ssize_t n_codes = items(&codes), n_lines = items(&starts);
     if (items(&lengths) != n_lines || items(&document_end) != n_lines || items(&out) != n_lines * N_COUNTS
         || items(&classes) != TABLE_SIZE || items(&marks) != TABLE_SIZE || items(&risk) != TABLE_SIZE) {
@@ -1005,11 +1016,10 @@ static PyObject *line_counts(PyObject *self, PyObject *args)
         memcpy(row, c, sizeof(c));
     }
     Py_END_ALLOW_THREADS
-    got = 9;
+    ok = 1;
 done:
-    for (int i = 0; i < 8 && i < got; i++)
-        PyBuffer_Release(views[i]);
-    if (got == 9)
+    release_buffers(views, 8);
+    if (ok)
         Py_RETURN_NONE;
     return NULL;
 }
