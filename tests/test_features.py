@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lineclf.features import cues
 from lineclf.features import text as features
 from lineclf.features.structure import _AGO, _CODE, _CODE_NEEDS
 from lineclf.document import Document
@@ -281,11 +282,36 @@ def test_long_alternation_is_high_in_title_snippet_lists():
     assert features_of(body)["long_alternation"][5] == 0
 
 
+def _trie_regex(phrases) -> str:
+    """A regular expression matching exactly ``phrases``, written as a prefix
+    tree of nested greedy groups, a space matching any run of spaces other
+    than a line break: what lineclf's cue lists matched with before their
+    tree was matched in C (the oracle of the tests below)."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+
+    def render(node: dict) -> str:
+        ends = "" in node
+        branches = [(r"[^\S\n]+" if char == " " else re.escape(char)) + render(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        if len(branches) == 1 and not ends:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if ends else "")
+
+    return render(trie) or "(?!)"
+
+
+def _cue_regex(name: str) -> re.Pattern:
+    """The cue list ``name`` as one regular expression: whole words, case-insensitively."""
+    return re.compile(r"(?<!\w)" + _trie_regex(cues.load_cues(name)) + r"(?!\w)", re.IGNORECASE)
+
+
 def test_trie_regex_matches_exactly_its_phrases():
-    import re
-
-    from lineclf.features.text import _trie_regex
-
     phrases = ["a", "an", "and", "android", "mehr zum thema", "mehr", "b"]
     pattern = re.compile(_trie_regex(phrases))
     for phrase in phrases:
@@ -294,6 +320,59 @@ def test_trie_regex_matches_exactly_its_phrases():
     for other in ["", "ab", "andr", "mehr zum", "c"]:
         assert not pattern.fullmatch(other)
     assert not re.compile(_trie_regex([])).search("anything")
+
+
+@pytest.mark.parametrize("name", cues.TOKEN_FILTERED_CUE_LISTS)
+def test_cue_phrases_find_what_the_regex_of_their_tree_finds(name):
+    """lineclf._native.match_phrases against the regular expression on
+    texts where cues overlap, nest, touch word characters and hide behind
+    case-folding and runs of spaces."""
+    phrases = cues.load_cues(name)
+    pieces = [*phrases, *(cue.upper() for cue in phrases), *(cue.replace(" ", " \t ") for cue in phrases),
+              *(cue.replace("s", "ſ").replace("k", "\u212a") for cue in phrases), " ", "  ", "\n", "_", "9", "x", ".",
+              ":", "-", "\u00a0", "\U0001F600", "İ"]  # fmt: skip
+    rng = np.random.default_rng(sorted(cues.TOKEN_FILTERED_CUE_LISTS).index(name))
+    for _ in range(300):
+        text = "".join(rng.choice(pieces, size=rng.integers(0, 12)))
+        expected = [m.span() for m in _cue_regex(name).finditer(text)]
+        assert [tuple(span) for span in cues.cue_phrases(name).spans(text).tolist()] == expected, text
+
+
+def test_no_character_matches_two_cue_symbols_or_lies_beyond_the_table():
+    """The symbol table holds one symbol per character of the Basic
+    Multilingual Plane, and match_phrases gives the rest none: true of the
+    regex engine's case-insensitive matching for the shipped cue lists."""
+    symbols, table = cues._cue_symbols()
+    everything = "".join(map(chr, range(0x110000)))
+    matched = np.zeros(0x110000, dtype=np.int64)
+    for char in symbols:
+        for found in re.finditer(re.escape(char), everything, re.IGNORECASE):
+            matched[found.start()] += 1
+    assert matched.max() == 1 and not matched[0x10000:].any()
+    assert np.array_equal(np.flatnonzero(matched), np.flatnonzero(table))
+
+
+def test_match_phrases_refuses_a_tree_it_could_not_walk_safely():
+    tree = cues.cue_phrases("chrome")
+    table = cues._cue_symbols()[1]
+
+    def match(**changed):
+        arrays = {name: getattr(tree, name).copy() for name in ("first_edge", "edge_symbol", "edge_child", "ends")}
+        arrays.update(changed)
+        return cues.match_phrases("Home", table, arrays["first_edge"], arrays["edge_symbol"], arrays["edge_child"], arrays["ends"])
+
+    match()
+    for child in (0, len(tree.ends)):  # a cycle back to the root, past the end
+        bad = tree.edge_child.copy()
+        bad[-1] = child
+        with pytest.raises(ValueError, match="child out of range"):
+            match(edge_child=bad)
+    bad = tree.first_edge.copy()
+    bad[-1] += 1
+    with pytest.raises(ValueError, match="out of range|shapes"):
+        match(first_edge=bad)
+    with pytest.raises(TypeError, match="bytes"):
+        match(ends=tree.ends.astype(np.int64))
 
 
 # --------------------------------------------------------------------------- a batch of documents at once
@@ -412,7 +491,8 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         (features._TIME, chars.time_lines),
         (features._URL, chars.lines_with(features._URL_NEEDS)),
         (_CODE, chars.lines_with(_CODE_NEEDS)),
-        *((features._cue_pattern(name), chars.cue_lines(name)) for name in features.TOKEN_FILTERED_CUE_LISTS),
+        *((cues.cue_phrases(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
+        *((_cue_regex(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
     ]
     for pattern, lines in pairs:
         assert lines is not None
@@ -420,11 +500,16 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         within = chars.find(pattern, within=lines)
         for a, b in zip(everywhere, within):
             np.testing.assert_array_equal(a, b)
+    # what the features use, the cues' tree in C on the lines of their words, is the regex everywhere
+    for name in cues.TOKEN_FILTERED_CUE_LISTS:
+        found = chars.find(cues.cue_phrases(name), within=chars.cue_lines(name))
+        for a, b in zip(chars.find(_cue_regex(name)), found):
+            np.testing.assert_array_equal(a, b)
 
 
 def _counted_one_by_one(lines: list[str], document_end: list[bool]) -> np.ndarray:
     """What line_counts should give, character by character in Python."""
-    classes, marks, risk = features._char_table(), features._mark_table(), features._case_risk_table()
+    classes, marks, risk = features._char_table(), features._mark_table(), cues._case_risk_table()
     text = "\n".join(lines)
     rows, start = [], 0
     for line, page_end in zip(lines, document_end):
@@ -471,7 +556,7 @@ def test_word_bits_are_the_table_entries_of_the_regex_engines_words(lines):
     """The C pass that finds the stopwords and cue key words
     (lineclf._native.word_bits) against the regex engine's \\w+ runs
     looked up one by one."""
-    table = features._token_bits()
+    table = cues._token_bits()
     expected_lines, expected_bits, line = [], [], 0
     for token in re.findall(r"\w+|\n", "\n".join(lines).lower()):
         if token == "\n":
@@ -492,7 +577,7 @@ def test_word_bits_refuses_a_table_it_cannot_keep():
 
 def test_line_counts_refuses_lines_outside_the_text():
     chars = features._Chars.of(["one line", "two"])
-    tables = features._char_table(), features._mark_table(), features._case_risk_table().view(np.uint8)
+    tables = features._char_table(), features._mark_table(), cues._case_risk_table().view(np.uint8)
     out = np.empty_like(chars.counts)
     for starts in ([0, 9999], [-1, 9]):
         with pytest.raises(ValueError, match="out of the codes' range"):
@@ -505,14 +590,14 @@ def test_line_counts_refuses_lines_outside_the_text():
 
 def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():
     lines = ["Share this", "shared", "ſhare", "nothing here", "İmage", "\U0001F600 share", "SHARE"]
-    assert "share" in features.load_cues("chrome")
+    assert "share" in cues.load_cues("chrome")
     chars = features._Chars.of(lines)
     found = set(chars.cue_lines("chrome").tolist())
     # "Share" and "SHARE" by their words; the long s matches "s" case-insensitively,
     # "İ" lower-cases to two characters, the emoji is beyond the BMP: those lines are read
     assert {0, 2, 4, 5, 6} <= found
     assert 3 not in found
-    assert features._cue_key_words("chrome") is not None
+    assert cues._cue_key_words("chrome") is not None
     assert chars.cue_lines("no such list") is None
 
 

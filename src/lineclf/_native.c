@@ -8,6 +8,8 @@
  *   abs(h) % n_features);
  * - word_bits: the words of a text that a dict maps to bits (stopword lists,
  *   cue lists), with their lines;
+ * - match_phrases: the cue lists' phrases found in a text, as the regular
+ *   expression of their trie finds them (case-insensitively, whole words);
  * - line_hashes: a 64-bit hash of each line (MurmurHash3_x64_128's first
  *   half), to count the lines that recur on the pages of a site;
  * - csr_dot: a CSR matrix times a dense matrix, summed in scipy's order;
@@ -896,6 +898,140 @@ done:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ match_phrases */
+
+/* What a phrase's space matches: whitespace other than a line break ([^\S\n]). */
+static inline int is_phrase_space(Py_UCS4 ch) { return ch != '\n' && Py_UNICODE_ISSPACE(ch); }
+
+typedef struct {
+    int kind;
+    const void *chars;
+    Py_ssize_t length;
+    const uint16_t *symbol_of; /* a BMP character's symbol (0: none) */
+    const int32_t *first_edge;
+    const uint16_t *edge_symbol;
+    const int32_t *edge_child;
+    const uint8_t *ends;
+} Phrases;
+
+static inline uint16_t symbol_at(const Phrases *ph, Py_ssize_t pos)
+{
+    const Py_UCS4 ch = PyUnicode_READ(ph->kind, ph->chars, pos);
+    return ch < 0x10000 ? ph->symbol_of[ch] : 0;
+}
+
+/* Where the longest phrase that the trie's node ``node`` continues from
+ * ``pos`` ends, followed by no word character; -1 if none. The edges are
+ * tried in their order, deeper before an end, as a regex of the trie
+ * written with greedy optional groups backtracks. */
+static Py_ssize_t match_from(const Phrases *ph, int32_t node, Py_ssize_t pos)
+{
+    for (int32_t e = ph->first_edge[node]; e < ph->first_edge[node + 1]; e++) {
+        if (ph->edge_symbol[e] == 0) { /* a space: one or more, the most first */
+            Py_ssize_t run = 0;
+            while (pos + run < ph->length && is_phrase_space(PyUnicode_READ(ph->kind, ph->chars, pos + run)))
+                run++;
+            for (; run > 0; run--) {
+                const Py_ssize_t end = match_from(ph, ph->edge_child[e], pos + run);
+                if (end >= 0)
+                    return end;
+            }
+        } else if (pos < ph->length && symbol_at(ph, pos) == ph->edge_symbol[e]) {
+            const Py_ssize_t end = match_from(ph, ph->edge_child[e], pos + 1);
+            if (end >= 0)
+                return end;
+        }
+    }
+    if (ph->ends[node] && (pos == ph->length || !is_word_char(PyUnicode_READ(ph->kind, ph->chars, pos))))
+        return pos;
+    return -1;
+}
+
+PyDoc_STRVAR(match_phrases_doc,
+"match_phrases(text, symbol_of, first_edge, edge_symbol, edge_child, ends) -> (starts, lengths)\n\n"
+"The phrases of a trie in text, as a regular expression of the trie would\n"
+"find them with finditer: not preceded or followed by a word character,\n"
+"from left to right without overlapping, the longest (in the trie's order)\n"
+"at each place. A character matches a symbol when symbol_of (uint16, 65,536\n"
+"entries) maps it there (characters beyond them match none); symbol 0 is a\n"
+"space, which matches one or more whitespace characters other than '\\n'.\n"
+"The trie: node n's edges are first_edge[n]:first_edge[n + 1] (int32), each\n"
+"with its symbol (uint16) and child (int32, after its node); ends (uint8)\n"
+"marks the nodes where a phrase ends; node 0 is the root. The matches'\n"
+"starts and lengths (int64, in characters) come as bytearrays.");
+
+static PyObject *match_phrases(PyObject *self, PyObject *args)
+{
+    PyObject *text, *objects[5];
+    if (!PyArg_ParseTuple(args, "UOOOOO", &text, &objects[0], &objects[1], &objects[2], &objects[3], &objects[4]))
+        return NULL;
+    Py_buffer symbol_of, first_edge, edge_symbol, edge_child, ends;
+    Py_buffer *const views[] = {&symbol_of, &first_edge, &edge_symbol, &edge_child, &ends};
+    static const Py_ssize_t sizes[] = {2, 4, 2, 4, 1};
+    static const char *const names[] = {"symbol_of", "first_edge", "edge_symbol", "edge_child", "ends"};
+    /* none is written: get_buffers asks the last for a writable buffer, so ask each alone */
+    for (int i = 0; i < 5; i++) {
+        if (get_buffer(objects[i], views[i], sizes[i], 0, names[i]) < 0) {
+            release_buffers(views, i);
+            return NULL;
+        }
+    }
+    Growable starts = {NULL, 0, 0, sizeof(int64_t)}, lengths = {NULL, 0, 0, sizeof(int64_t)};
+    PyObject *result = NULL;
+    const Py_ssize_t n_nodes = items(&ends), n_edges = items(&edge_symbol);
+    const int32_t *first = first_edge.buf, *child = edge_child.buf;
+    if (items(&symbol_of) != 0x10000 || n_nodes < 1 || items(&first_edge) != n_nodes + 1
+        || items(&edge_child) != n_edges) {
+        PyErr_SetString(PyExc_ValueError, "match_phrases: arrays of inconsistent shapes");
+        goto done;
+    }
+    /* the recursion follows these unchecked: edges in range, every child after its node (so that it ends) */
+    if (first[0] != 0 || first[n_nodes] != n_edges) {
+        PyErr_SetString(PyExc_ValueError, "match_phrases: edge offsets out of range");
+        goto done;
+    }
+    for (Py_ssize_t n = 0; n < n_nodes; n++) {
+        if (first[n + 1] < first[n]) {
+            PyErr_SetString(PyExc_ValueError, "match_phrases: edge offsets out of order");
+            goto done;
+        }
+        for (int32_t e = first[n]; e < first[n + 1]; e++) {
+            if (child[e] <= n || child[e] >= n_nodes) {
+                PyErr_SetString(PyExc_ValueError, "match_phrases: an edge's child out of range");
+                goto done;
+            }
+        }
+    }
+    const Phrases ph = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), symbol_of.buf,
+                        first, edge_symbol.buf, child, ends.buf};
+    for (Py_ssize_t pos = 0; pos < ph.length;) {
+        const Py_ssize_t end =
+            pos > 0 && is_word_char(PyUnicode_READ(ph.kind, ph.chars, pos - 1)) ? -1 : match_from(&ph, 0, pos);
+        if (end > pos) {
+            if (grow(&starts, 1) < 0 || grow(&lengths, 1) < 0)
+                goto done;
+            ((int64_t *)starts.data)[starts.size++] = pos;
+            ((int64_t *)lengths.data)[lengths.size++] = end - pos;
+            pos = end;
+        } else {
+            pos++;
+        }
+    }
+    PyObject *out_starts = PyByteArray_FromStringAndSize(starts.data, starts.size * starts.itemsize);
+    PyObject *out_lengths = PyByteArray_FromStringAndSize(lengths.data, lengths.size * lengths.itemsize);
+    if (out_starts && out_lengths)
+        result = Py_BuildValue("(NN)", out_starts, out_lengths);
+    else {
+        Py_XDECREF(out_starts);
+        Py_XDECREF(out_lengths);
+    }
+done:
+    PyMem_Free(starts.data);
+    PyMem_Free(lengths.data);
+    release_buffers(views, 5);
+    return result;
+}
+
 /* ------------------------------------------------------------------ line_counts */
 
 /* A code point's classes, as lineclf.features.text's lookup tables hold them
@@ -1061,6 +1197,7 @@ static PyMethodDef methods[] = {
     {"hash_lines", hash_lines, METH_VARARGS, hash_lines_doc},
     {"word_bits", word_bits, METH_VARARGS, word_bits_doc},
     {"line_hashes", line_hashes, METH_VARARGS, line_hashes_doc},
+    {"match_phrases", match_phrases, METH_VARARGS, match_phrases_doc},
     {"csr_dot", csr_dot, METH_VARARGS, csr_dot_doc},
     {"expit", expit, METH_O, expit_doc},
     {"walk_trees", walk_trees, METH_VARARGS, walk_trees_doc},

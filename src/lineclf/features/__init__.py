@@ -1,6 +1,9 @@
 """Per-line features of pages, computed over a whole batch of pages at once.
 
-- :mod:`.text`: the text engine (character classes, patterns, cue lists, stopwords);
+- :mod:`.text`: the text engine (character classes, patterns, where the
+  cue lists and stopwords are found in a batch);
+- :mod:`.cues`: the cue lists and stoplists, their words as one table, and
+  each cue list as a prefix tree;
 - :mod:`.families`: the line feature families (length, punctuation, patterns,
   language, repetition, position);
 - :mod:`.structure`: comment threads and runs of lines of one shape (lists,
@@ -33,7 +36,7 @@ from .matrix import (
 )
 from .structure import shape_features, thread_features
 from .site import SITE_FEATURE_NAMES, SITE_SHARE_RADIUS, SiteCounts, site_features
-from .text import CUE_LISTS, STOPWORD_LANGUAGES, load_cues
+from .cues import CUE_LISTS, STOPWORD_LANGUAGES, load_cues
 
 __all__ = [
     "CUE_LISTS",

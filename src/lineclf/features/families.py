@@ -18,6 +18,7 @@ import numpy as np
 
 from ..document import Document
 from .context import _run_positions, densest_run
+from .cues import CUE_LISTS, STOPWORD_LANGUAGES, cue_phrases
 from .text import (
     _DATE,
     _DIGIT,
@@ -31,11 +32,8 @@ from .text import (
     _UPPER,
     _URL,
     _URL_NEEDS,
-    CUE_LISTS,
-    STOPWORD_LANGUAGES,
     _Chars,
     _codes,
-    _cue_pattern,
 )
 
 #: A "long" line, for the densest-run features: at least this many words.
@@ -202,7 +200,7 @@ def pattern_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     }
     # each list reads only the lines holding the key word of one of its cues
     for name in CUE_LISTS:
-        lines, lengths = chars.find(_cue_pattern(name), within=chars.cue_lines(name))
+        lines, lengths = chars.find(cue_phrases(name), within=chars.cue_lines(name))
         covered = np.bincount(lines, weights=lengths, minlength=batch.n_lines)
         cols[f"cue_{name}"] = np.bincount(lines, minlength=batch.n_lines).clip(0, 3).astype(float)
         # share of the line's visible text that the cues cover ("Home", "Mehr zum Thema")

@@ -15,7 +15,8 @@ import re
 import numpy as np
 
 from .families import _Batch, _distance_ahead, _distance_back
-from .text import _DIGIT, _LOWER, _SP, _UPPER, _cue_pattern
+from .cues import cue_phrases
+from .text import _DIGIT, _LOWER, _SP, _UPPER
 
 #: How far back and ahead (in lines) a post marker is looked for.
 THREAD_REACH = 50
@@ -50,7 +51,7 @@ def thread_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     before its main run of long lines (a forum, whose posts are the content)
     or after it (an article with comments under it)."""
     chars = batch.chars
-    lines, lengths = chars.find(_cue_pattern("thread"), within=chars.cue_lines("thread"))
+    lines, lengths = chars.find(cue_phrases("thread"), within=chars.cue_lines("thread"))
     cues = np.bincount(lines, minlength=batch.n_lines).astype(float)
     covered = np.bincount(lines, weights=lengths, minlength=batch.n_lines) / np.maximum(chars.lengths, 1)
     # every relative time holds a number: only the lines with a digit are read

@@ -9,13 +9,11 @@ every line are counted in one C pass over the batch's code points
 
 from __future__ import annotations
 
-import _sre  # the regex engine's own case-folding (unicode_tolower), as re uses it
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 
 import numpy as np
 
@@ -36,14 +34,7 @@ from .._native import (
     line_counts,
     word_bits,
 )
-
-#: Cue lists shipped as package data (resources/cues/<name>.txt).
-CUE_LISTS = ("chrome", "caption", "section")
-#: The cue lists whose lines :meth:`_Chars.cue_lines` finds from the words of
-#: the text (the thread cues are those of :mod:`.structure`).
-TOKEN_FILTERED_CUE_LISTS = (*CUE_LISTS, "thread")
-# stoplists shipped as resources/cues/stop-<language>.txt
-STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
+from .cues import _STOPLIST_BITS, _case_risk_table, _cue_token_bit, _CuePhrases, _token_table
 
 # Character classes, as bit flags in a lookup table over the Basic Multilingual
 # Plane (the bits the C pass reads; beyond the table a character is a symbol).
@@ -117,44 +108,6 @@ def _mark_table() -> np.ndarray:
     for chars, bit in _MARKED.items():
         table[_codes(chars)] |= bit
     return table
-
-
-@lru_cache(maxsize=None)
-def load_cues(name: str) -> tuple[str, ...]:
-    """The cue phrases of one shipped list (lower-case, comments removed)."""
-    text = resources.files("lineclf").joinpath("resources", "cues", f"{name}.txt").read_text("utf-8")
-    cues = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
-    return tuple(sorted({cue for cue in cues if cue}))
-
-
-@lru_cache(maxsize=None)
-def _cue_pattern(name: str) -> re.Pattern:
-    """One pattern for the cues of the list ``name`` (longest first, whole words)."""
-    return re.compile(r"(?<!\w)" + _trie_regex(load_cues(name)) + r"(?!\w)", re.IGNORECASE)
-
-
-def _trie_regex(phrases: Sequence[str]) -> str:
-    """A regex matching exactly ``phrases``, written as a prefix tree: Python's
-    ``re`` tries the alternatives of a flat list one by one at every position,
-    while a tree fails at the first character that no phrase continues with.
-    A space in a phrase matches any run of spaces."""
-    trie: dict = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a phrase ends here
-
-    def render(node: dict) -> str:
-        ends = "" in node
-        branches = [(_SP + "+" if char == " " else re.escape(char)) + render(child) for char, child in node.items() if char]
-        if not branches:
-            return ""
-        if len(branches) == 1 and not ends:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")" + ("?" if ends else "")
-
-    return render(trie) or "(?!)"
 
 
 @dataclass(frozen=True)
@@ -291,8 +244,9 @@ class _Chars:
         """The lines where ``pattern`` matches."""
         return np.unique(self.line_of(_match_starts(pattern, self.text)))
 
-    def find(self, pattern: re.Pattern, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The line and the length of every match of ``pattern``.
+    def find(self, pattern: "re.Pattern | _CuePhrases", within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The line and the length of every match of ``pattern`` (a regular
+        expression, or a list's cues: :func:`cue_phrases`).
 
         ``within``: lines that include every line where ``pattern`` matches
         (found by a cheaper pattern, :meth:`lines_with`, or by
@@ -307,8 +261,13 @@ class _Chars:
         return self._find_in("\n".join(units), _line_starts(_lengths(units)), pattern, within)
 
     @staticmethod
-    def _find_in(text: str, starts: np.ndarray, pattern: re.Pattern, lines: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        spans = np.array([m.span() for m in pattern.finditer(text)], dtype=np.int64).reshape(-1, 2)
+    def _find_in(
+        text: str, starts: np.ndarray, pattern: "re.Pattern | _CuePhrases", lines: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(pattern, _CuePhrases):
+            spans = pattern.spans(text)
+        else:
+            spans = np.array([m.span() for m in pattern.finditer(text)], dtype=np.int64).reshape(-1, 2)
         line = np.searchsorted(starts, spans[:, 0], side="right") - 1
         return (line if lines is None else lines[line]), spans[:, 1] - spans[:, 0]
 
@@ -329,87 +288,4 @@ def _line_starts(lengths: np.ndarray) -> np.ndarray:
 def _match_starts(pattern: re.Pattern, text: str) -> np.ndarray:
     return np.fromiter((m.start() for m in pattern.finditer(text)), dtype=np.int64)
 
-
-# The token table's bits: a word's stoplists (bit k: STOPWORD_LANGUAGES[k]),
-# then the cue lists with a cue keyed by it (_cue_key_words; in the order of
-# TOKEN_FILTERED_CUE_LISTS). The C pass keeps 16 bits.
-_STOPLIST_BITS = (1 << len(STOPWORD_LANGUAGES)) - 1
-assert len(STOPWORD_LANGUAGES) + len(TOKEN_FILTERED_CUE_LISTS) <= 16
-
-
-@lru_cache(maxsize=1)
-def _token_table() -> tuple[dict[str, int], int]:
-    """The token table and its longest word (in characters)."""
-    table = _token_bits()
-    return table, max(map(len, table), default=0)
-
-
-@lru_cache(maxsize=1)
-def _token_bits() -> dict[str, int]:
-    """Each word's bits in the token table (see _STOPLIST_BITS)."""
-    bits: dict[str, int] = {}
-    for k, lang in enumerate(STOPWORD_LANGUAGES):
-        for word in load_cues(f"stop-{lang}"):
-            bits[word] = bits.get(word, 0) | (1 << k)
-    for name in TOKEN_FILTERED_CUE_LISTS:
-        bit = _cue_token_bit(name)
-        for word in _cue_key_words(name) or ():
-            bits[word] = bits.get(word, 0) | bit
-    return bits
-
-
-def _cue_token_bit(name: str) -> int | None:
-    """The token table's bit of the cue list ``name``, or None when its cues
-    cannot be found from their words."""
-    if name not in TOKEN_FILTERED_CUE_LISTS or _cue_key_words(name) is None:
-        return None
-    return 1 << (len(STOPWORD_LANGUAGES) + TOKEN_FILTERED_CUE_LISTS.index(name))
-
-
-@lru_cache(maxsize=None)
-def _cue_key_words(name: str) -> frozenset[str] | None:
-    """One word (run of word characters) of each cue of the list, its
-    longest (the rarest, mostly: "other" of "in other news"), or None when a
-    cue has no word, or holds a letter that is not its own lower case under
-    the regex engine's case-folding (no cue list does)."""
-    words = set()
-    for cue in load_cues(name):
-        runs = re.findall(r"\w+", cue)
-        if not runs or any(_sre.unicode_tolower(ord(c)) != ord(c) for c in cue):
-            return None
-        words.add(max(runs, key=len))
-    return frozenset(words)
-
-
-def _word_characters(text: str) -> np.ndarray:
-    """Which characters of ``text`` are word characters (``\\w``), in two
-    C-level substitutions instead of a match per character."""
-    marked = re.sub(r"[^\x01]", "\x00", re.sub(r"\w", "\x01", text))
-    return np.frombuffer(marked.encode("latin-1"), dtype=np.uint8) == 1
-
-
-@lru_cache(maxsize=1)
-def _case_risk_table() -> np.ndarray:
-    """Characters of the Basic Multilingual Plane on whose lines the cues'
-    words may not tell where a cue matches (see :meth:`_Chars.cue_lines`).
-
-    Asked of the regex engine itself: which characters each letter of the
-    cues matches case-insensitively. Besides its own cases that is, say, the
-    long s for s and the Kelvin sign for k; a character that matches a letter
-    it does not lower-case to is risky. So is one whose lower case is longer
-    (U+0130, "İ", lower-cases to "i" and a combining dot) or is a word
-    character where the character is not, or the other way round.
-    """
-    bmp = "".join(map(chr, range(0x10000))).replace("\n", " ")  # the position of "\n" is never risky
-    lowered = [ch.lower() for ch in bmp]
-    long_lower = np.fromiter(map(len, lowered), dtype=np.int64, count=len(bmp)) != 1
-    # "\x00" (not a word character) stands in for a longer lower case, already risky
-    single = "".join(low if len(low) == 1 else "\x00" for low in lowered)
-    risky = long_lower | (_word_characters(bmp) != _word_characters(single))
-    letters = {c for name in TOKEN_FILTERED_CUE_LISTS for cue in load_cues(name) for c in cue}
-    for letter in letters:
-        for found in re.finditer(re.escape(letter), bmp, re.IGNORECASE):
-            if lowered[found.start()] != letter:
-                risky[found.start()] = True
-    return risky
 
