@@ -146,15 +146,33 @@ static inline Py_ssize_t put_utf8(unsigned char *out, Py_UCS4 ch)
     return 4;
 }
 
-/* Item i of a PySequence_Fast of lines (borrowed), or NULL with a TypeError when it is not a str. */
-static PyObject *str_item(PyObject *seq, Py_ssize_t i)
+/* A new bytearray of n items of this size, and where they are (data). */
+static PyObject *new_bytearray(Py_ssize_t n, Py_ssize_t itemsize, void **data)
+{
+    PyObject *array = PyByteArray_FromStringAndSize(NULL, n * itemsize);
+    if (array)
+        *data = PyByteArray_AS_STRING(array);
+    return array;
+}
+
+/* A str's characters as PyUnicode_READ reads them. */
+typedef struct {
+    int kind;
+    const void *chars;
+    Py_ssize_t length;
+} StrView;
+
+/* Item i of a PySequence_Fast of lines as a StrView: 0, or -1 with a
+ * TypeError when it is not a str. */
+static int str_item(PyObject *seq, Py_ssize_t i, StrView *view)
 {
     PyObject *line = PySequence_Fast_GET_ITEM(seq, i);
     if (!PyUnicode_Check(line)) {
         PyErr_SetString(PyExc_TypeError, "lines must be str");
-        return NULL;
+        return -1;
     }
-    return line;
+    *view = (StrView){PyUnicode_KIND(line), PyUnicode_DATA(line), PyUnicode_GET_LENGTH(line)};
+    return 0;
 }
 
 /* ------------------------------------------------------------------ hash_lines */
@@ -185,18 +203,18 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
     Growable row = {NULL, 0, 0, sizeof(int32_t)}, pair = {NULL, 0, 0, 1};
     /* one line's words: their UTF-8 bytes one after another, and where each ends */
     Growable bytes = {NULL, 0, 0, 1}, ends = {NULL, 0, 0, sizeof(Py_ssize_t)};
-    PyObject *indptr = PyByteArray_FromStringAndSize(NULL, (n_lines + 1) * (Py_ssize_t)sizeof(int64_t));
+    int64_t *starts;
+    PyObject *indptr = new_bytearray(n_lines + 1, sizeof(int64_t), (void **)&starts);
     if (!indptr)
         goto fail;
-    int64_t *starts = (int64_t *)PyByteArray_AS_STRING(indptr);
     starts[0] = 0;
     for (Py_ssize_t i = 0; i < n_lines; i++) {
-        PyObject *line = str_item(seq, i);
-        if (!line)
+        StrView line;
+        if (str_item(seq, i, &line) < 0)
             goto fail;
-        const int kind = PyUnicode_KIND(line);
-        const void *chars = PyUnicode_DATA(line);
-        const Py_ssize_t length = PyUnicode_GET_LENGTH(line);
+        const int kind = line.kind;
+        const void *chars = line.chars;
+        const Py_ssize_t length = line.length;
         bytes.size = 0;
         ends.size = 0;
         for (Py_ssize_t c = 0; c < length;) {
@@ -440,20 +458,18 @@ static PyObject *line_hashes(PyObject *self, PyObject *args)
     }
     const Py_ssize_t n_lines = PySequence_Fast_GET_SIZE(seq);
     Growable bytes = {NULL, 0, 0, 1};
-    PyObject *out = PyByteArray_FromStringAndSize(NULL, n_lines * (Py_ssize_t)sizeof(uint64_t));
+    uint64_t *hashes;
+    PyObject *out = new_bytearray(n_lines, sizeof(uint64_t), (void **)&hashes);
     if (!out)
         goto fail;
-    uint64_t *hashes = (uint64_t *)PyByteArray_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n_lines; i++) {
-        PyObject *line = str_item(seq, i);
-        if (!line)
+        StrView line;
+        if (str_item(seq, i, &line) < 0)
             goto fail;
-        const int kind = PyUnicode_KIND(line);
-        const void *chars = PyUnicode_DATA(line);
-        Py_ssize_t begin = 0, end = PyUnicode_GET_LENGTH(line);
-        while (begin < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, chars, begin)))
+        Py_ssize_t begin = 0, end = line.length;
+        while (begin < end && Py_UNICODE_ISSPACE(PyUnicode_READ(line.kind, line.chars, begin)))
             begin++;
-        while (end > begin && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, chars, end - 1)))
+        while (end > begin && Py_UNICODE_ISSPACE(PyUnicode_READ(line.kind, line.chars, end - 1)))
             end--;
         bytes.size = 0;
         if (grow(&bytes, prefix.len + 4 * (end - begin)) < 0)
@@ -461,7 +477,7 @@ static PyObject *line_hashes(PyObject *self, PyObject *args)
         memcpy(bytes.data, prefix.buf, prefix.len);
         bytes.size = prefix.len;
         for (Py_ssize_t c = begin; c < end; c++)
-            bytes.size += put_utf8((unsigned char *)bytes.data + bytes.size, PyUnicode_READ(kind, chars, c));
+            bytes.size += put_utf8((unsigned char *)bytes.data + bytes.size, PyUnicode_READ(line.kind, line.chars, c));
         hashes[i] = murmurhash3_64((const unsigned char *)bytes.data, bytes.size);
     }
     PyMem_Free(bytes.data);
@@ -508,6 +524,23 @@ static int get_buffers(PyObject *const objects[], Py_buffer *const views[], cons
     for (int i = 0; i < n; i++) {
         if (get_buffer(objects[i], views[i], sizes[i], i == n - 1, names[i]) < 0) {
             release_buffers(views, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether n + 1 offsets run from 0 to total without going back; a
+ * ValueError naming ``what`` when not. */
+static int check_offsets(const int64_t *offsets, Py_ssize_t n, Py_ssize_t total, const char *what)
+{
+    if (offsets[0] != 0 || offsets[n] != total) {
+        PyErr_Format(PyExc_ValueError, "%s offsets out of range", what);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (offsets[i + 1] < offsets[i]) {
+            PyErr_Format(PyExc_ValueError, "%s offsets out of order", what);
             return -1;
         }
     }
@@ -810,15 +843,11 @@ static PyObject *score_trees(PyObject *self, PyObject *args)
     const double *leaf_value = lvalue.buf, *rows = x.buf;
     double *y = out.buf;
     /* the loop follows these unchecked: every offset and tree index is checked first */
-    if (start[0] != 0 || start[n_features] != n_splits || first_leaf[0] != 0 || first_leaf[n_trees] != items(&lvalue)) {
-        PyErr_SetString(PyExc_ValueError, "score_trees: feature or leaf offsets out of range");
+    if (check_offsets(start, n_features, n_splits, "score_trees: feature") < 0)
         goto done;
-    }
-    for (Py_ssize_t f = 0; f < n_features; f++) {
-        if (start[f + 1] < start[f]) {
-            PyErr_SetString(PyExc_ValueError, "score_trees: feature offsets out of order");
-            goto done;
-        }
+    if (first_leaf[0] != 0 || first_leaf[n_trees] != items(&lvalue)) {
+        PyErr_SetString(PyExc_ValueError, "score_trees: leaf offsets out of range");
+        goto done;
     }
     splits = PyMem_Malloc((n_splits > 0 ? n_splits : 1) * sizeof(Split));
     initial = PyMem_Malloc((n_trees > 0 ? n_trees : 1) * sizeof(uint64_t));
@@ -908,7 +937,7 @@ typedef struct {
     const void *chars;
     Py_ssize_t length;
     const uint16_t *symbol_of; /* a BMP character's symbol (0: none) */
-    const int32_t *first_edge;
+    const int64_t *first_edge;
     const uint16_t *edge_symbol;
     const int32_t *edge_child;
     const uint8_t *ends;
@@ -926,7 +955,7 @@ static inline uint16_t symbol_at(const Phrases *ph, Py_ssize_t pos)
  * written with greedy optional groups backtracks. */
 static Py_ssize_t match_from(const Phrases *ph, int32_t node, Py_ssize_t pos)
 {
-    for (int32_t e = ph->first_edge[node]; e < ph->first_edge[node + 1]; e++) {
+    for (int64_t e = ph->first_edge[node]; e < ph->first_edge[node + 1]; e++) {
         if (ph->edge_symbol[e] == 0) { /* a space: one or more, the most first */
             Py_ssize_t run = 0;
             while (pos + run < ph->length && is_phrase_space(PyUnicode_READ(ph->kind, ph->chars, pos + run)))
@@ -955,7 +984,7 @@ PyDoc_STRVAR(match_phrases_doc,
 "at each place. A character matches a symbol when symbol_of (uint16, 65,536\n"
 "entries) maps it there (characters beyond them match none); symbol 0 is a\n"
 "space, which matches one or more whitespace characters other than '\\n'.\n"
-"The trie: node n's edges are first_edge[n]:first_edge[n + 1] (int32), each\n"
+"The trie: node n's edges are first_edge[n]:first_edge[n + 1] (int64), each\n"
 "with its symbol (uint16) and child (int32, after its node); ends (uint8)\n"
 "marks the nodes where a phrase ends; node 0 is the root. The matches'\n"
 "starts and lengths (int64, in characters) come as bytearrays.");
@@ -967,7 +996,7 @@ static PyObject *match_phrases(PyObject *self, PyObject *args)
         return NULL;
     Py_buffer symbol_of, first_edge, edge_symbol, edge_child, ends;
     Py_buffer *const views[] = {&symbol_of, &first_edge, &edge_symbol, &edge_child, &ends};
-    static const Py_ssize_t sizes[] = {2, 4, 2, 4, 1};
+    static const Py_ssize_t sizes[] = {2, 8, 2, 4, 1};
     static const char *const names[] = {"symbol_of", "first_edge", "edge_symbol", "edge_child", "ends"};
     /* none is written: get_buffers asks the last for a writable buffer, so ask each alone */
     for (int i = 0; i < 5; i++) {
@@ -979,23 +1008,18 @@ static PyObject *match_phrases(PyObject *self, PyObject *args)
     Growable starts = {NULL, 0, 0, sizeof(int64_t)}, lengths = {NULL, 0, 0, sizeof(int64_t)};
     PyObject *result = NULL;
     const Py_ssize_t n_nodes = items(&ends), n_edges = items(&edge_symbol);
-    const int32_t *first = first_edge.buf, *child = edge_child.buf;
+    const int64_t *first = first_edge.buf;
+    const int32_t *child = edge_child.buf;
     if (items(&symbol_of) != 0x10000 || n_nodes < 1 || items(&first_edge) != n_nodes + 1
         || items(&edge_child) != n_edges) {
         PyErr_SetString(PyExc_ValueError, "match_phrases: arrays of inconsistent shapes");
         goto done;
     }
     /* the recursion follows these unchecked: edges in range, every child after its node (so that it ends) */
-    if (first[0] != 0 || first[n_nodes] != n_edges) {
-        PyErr_SetString(PyExc_ValueError, "match_phrases: edge offsets out of range");
+    if (check_offsets(first, n_nodes, n_edges, "match_phrases: edge") < 0)
         goto done;
-    }
     for (Py_ssize_t n = 0; n < n_nodes; n++) {
-        if (first[n + 1] < first[n]) {
-            PyErr_SetString(PyExc_ValueError, "match_phrases: edge offsets out of order");
-            goto done;
-        }
-        for (int32_t e = first[n]; e < first[n + 1]; e++) {
+        for (int64_t e = first[n]; e < first[n + 1]; e++) {
             if (child[e] <= n || child[e] >= n_nodes) {
                 PyErr_SetString(PyExc_ValueError, "match_phrases: an edge's child out of range");
                 goto done;

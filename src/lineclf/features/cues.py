@@ -79,7 +79,7 @@ def cue_phrases(name: str) -> _CuePhrases:
         ends[node] = True
     sizes = [len(edges) for edges in children]
     return _CuePhrases(
-        first_edge=np.concatenate(([0], np.cumsum(sizes))).astype(np.int32),
+        first_edge=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
         edge_symbol=np.array([symbol for edges in children for symbol in edges], dtype=np.uint16),
         edge_child=np.array([child for edges in children for child in edges.values()], dtype=np.int32),
         ends=np.array(ends, dtype=np.uint8),
