@@ -77,11 +77,15 @@ def lineclf_batch_name(jobs: int) -> str:
 # --------------------------------------------------------------------------- the tools
 
 
-def time_call(run: Callable[[], Sequence], documents: Sequence[Document], name: str) -> float:
-    """Seconds ``run`` takes; checks it labelled every line of every page."""
+def time_call(
+    run: Callable[[], Sequence], documents: Sequence[Document], name: str, labels_of: Callable[[Sequence], Sequence] = list
+) -> float:
+    """Seconds ``run`` takes; checks it labelled every line of every page
+    (``labels_of`` its result, after the clock stops)."""
     start = time.perf_counter()
-    labels = run()
+    result = run()
     seconds = time.perf_counter() - start
+    labels = labels_of(result)
     if len(labels) != len(documents):
         raise benchmark.BenchmarkError(f"{name}: {len(labels)} results for {len(documents)} pages")
     for doc, page in zip(documents, labels):
@@ -144,17 +148,21 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
     return seconds, labels
 
 
-def lineclf_batch(runner, documents: Sequence[Document]) -> list:
+def lineclf_batch(runner, documents: Sequence[Document]) -> list[str]:
     """Run the pages through a runner as `lineclf predict` does (the batch's
-    lines counted first, then tasks, in order); one result per page, its tsv
-    lines standing in for its labels."""
+    lines counted first, then tasks, in order); each page's tsv output
+    (:func:`batch_labels` reads the labels back, off the clock)."""
     from lineclf.features import SiteCounts
     from lineclf.labelling import split_tasks
 
     if runner.model.site_repetition:
         runner.site_counts = SiteCounts.of(documents)
-    results = [result for _, result in runner.map_tasks(split_tasks(documents))]
-    return [_labelled_lines(result.text) for result in results]
+    return [result.text for _, result in runner.map_tasks(split_tasks(documents))]
+
+
+def batch_labels(outputs: Sequence[str]) -> list[list[str]]:
+    """The labels of each page's tsv output."""
+    return [_labelled_lines(text) for text in outputs]
 
 
 def check_same_labels(staged: Sequence, whole: Sequence) -> None:
@@ -319,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     single = Runner(model, BATCH_FORMAT, None)
     tools[LINECLF_BATCH] = partial(lineclf_batch, single, documents)
+    batch_tools = {LINECLF_BATCH, lineclf_batch_name(args.jobs)}
     parallel = None
     worker_start = None
     try:
@@ -330,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stage_seconds: dict[str, list[float]] = {stage: [] for stage in STAGES}
         for run in range(1, args.repeat + 1):
             for name, call in tools.items():
-                seconds[name].append(time_call(call, documents, name))
+                labels_of = batch_labels if name in batch_tools else list
+                seconds[name].append(time_call(call, documents, name, labels_of))
                 print(f"speed: run {run}/{args.repeat}: {name}: {seconds[name][-1]:.2f} s", file=sys.stderr)
             per_stage, labels = lineclf_stages(model, documents)
             check_same_labels(labels, lineclf_core(model, documents))
