@@ -240,3 +240,21 @@ def test_a_refit_classifier_predicts_with_its_new_trees(tiny_model, training_doc
     model.fit(training_docs, labels)
     after = model.predict_proba(training_docs)
     assert not all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_trees_with_children_out_of_range_are_refused_not_scored():
+    """split_tables leaves a damaged ensemble to the walk, which checks every
+    index and refuses it with a ValueError (never an IndexError, never a read
+    out of bounds)."""
+    X, y = _data(200)
+    trees = ensemble_of(_fitted(X, y))
+    inner = np.flatnonzero(trees.left >= 0)
+    arrays = {name: getattr(trees, name) for name in ("n_features", "n_scores", "classes", "baseline", "feature",
+                                                      "threshold", "missing_left", "left", "right", "value", "roots")}  # fmt: skip
+    for name, node, child in [("right", inner[-1], len(trees.left)), ("left", inner[-1], len(trees.left)), ("right", inner[0], -3)]:
+        bad = getattr(trees, name).copy()
+        bad[node] = child
+        damaged = TreeEnsemble(**{**arrays, name: bad})
+        assert damaged.splits is None
+        with pytest.raises(ValueError, match="out of range"):
+            damaged.raw(X)

@@ -26,6 +26,7 @@ TOKEN_FILTERED_CUE_LISTS = (*CUE_LISTS, "thread")
 # stoplists shipped as resources/cues/stop-<language>.txt
 STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
 
+
 @lru_cache(maxsize=None)
 def load_cues(name: str) -> tuple[str, ...]:
     """The cue phrases of one shipped list (lower-case, comments removed)."""
@@ -63,7 +64,8 @@ class _CuePhrases:
 
 @lru_cache(maxsize=None)
 def cue_phrases(name: str) -> _CuePhrases:
-    """The cues of the list ``name`` as a :class:`_CuePhrases` tree."""
+    """The cues of the list ``name`` (one of TOKEN_FILTERED_CUE_LISTS, whose
+    characters :func:`_cue_symbols` knows) as a :class:`_CuePhrases` tree."""
     symbols = _cue_symbols()[0]
     children: list[dict[int, int]] = [{}]
     ends = [False]
@@ -170,9 +172,10 @@ def _case_risk_table() -> np.ndarray:
     Asked of the regex engine itself: which characters each letter of the
     cues matches case-insensitively (:func:`_cue_symbols`). Besides its own
     cases that is, say, the long s for s and the Kelvin sign for k; a
-    character that matches a letter it does not lower-case to is risky. So is one whose lower case is longer
-    (U+0130, "İ", lower-cases to "i" and a combining dot) or is a word
-    character where the character is not, or the other way round.
+    character that matches a letter it does not lower-case to is risky. So
+    is one whose lower case is longer (U+0130, "İ", lower-cases to "i" and a
+    combining dot) or is a word character where the character is not, or
+    the other way round.
     """
     bmp = "".join(map(chr, range(0x10000))).replace("\n", " ")  # the position of "\n" is never risky
     lowered = [ch.lower() for ch in bmp]

@@ -155,7 +155,10 @@ class _Chars:
         lower-case); ``separators``, ``quotes``, ``parens``, ``special``,
         ``colons``, ``commas`` (characters of _MARKED and the two); and
         ``sentences`` (a terminal .!? followed by whitespace, or ending its
-        page's last line)."""
+        page's last line); ``maybe_digit`` and ``case_risky`` (characters that
+        may be a decimal digit, or may hide a cue from its word: see
+        :attr:`digit_lines` and :meth:`cue_lines`); ``first_visible`` and
+        ``last_visible`` (positions: see the properties of those names)."""
         return self.counts[:, LINE_COUNT_COLUMNS.index(column)]
 
     @property

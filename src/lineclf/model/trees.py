@@ -149,6 +149,8 @@ def split_tables(trees: TreeEnsemble) -> SplitTables | None:
     left, right = trees.left.astype(np.int64), trees.right.astype(np.int64)
     if len(roots) == 0 or roots[0] != 0 or np.any(np.diff(roots) <= 0) or np.any(left[inner] != node[inner] + 1):
         return None
+    if np.any((right[inner] <= left[inner]) | (right[inner] >= n)):
+        return None  # children out of range: the walk checks them, and refuses
     # one past the last node of each node's subtree, from the leaves up
     end = np.where(inner, -1, node + 1)
     pending = np.flatnonzero(inner)
