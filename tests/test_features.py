@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from lineclf.features import cues
 from lineclf.features import text as features
-from lineclf.features.structure import _AGO, _CODE, _CODE_NEEDS
+from lineclf.features.structure import _AGO, _CODE
 from lineclf.document import Document
 from lineclf.features import (
     DEFAULT_CONTEXT,
@@ -490,7 +490,7 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         (_AGO, chars.digit_lines),
         (features._TIME, chars.time_lines),
         (features._URL, chars.lines_with(features._URL_NEEDS)),
-        (_CODE, chars.lines_with(_CODE_NEEDS)),
+        (_CODE, chars.code_lines),
         *((cues.cue_phrases(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
         *((_cue_regex(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
     ]
@@ -526,7 +526,8 @@ def _counted_one_by_one(lines: list[str], document_end: list[bool]) -> np.ndarra
                                 ("titled", word_start and f & features._UPPER), ("lowered", word_start and f & features._LOWER),
                                 ("separators", m & features._SEPARATOR), ("quotes", m & features._QUOTE),
                                 ("parens", m & features._PAREN), ("special", m & features._SPECIAL),
-                                ("colons", ch == ":"), ("commas", ch == ","),
+                                ("colons", ch == ":"), ("commas", ch == ","), ("code_marks", m & features._CODE_MARK),
+                                ("slashes", ch == "/"),
                                 ("maybe_digit", f & features._DIGIT or ord(ch) >= 0x10000),
                                 ("case_risky", ord(ch) >= 0x10000 or risk[ord(ch)])]:  # fmt: skip
                 counts[column] += bool(hit)

@@ -1065,17 +1065,21 @@ enum {
     CHAR_SPACE = 1 << 4, CHAR_PUNCT = 1 << 5, CHAR_SYMBOL = 1 << 6,
 };
 /* the characters the punctuation features count, as bits of the second table */
-enum { MARK_SENTENCE_END = 1 << 0, MARK_SEPARATOR = 1 << 1, MARK_QUOTE = 1 << 2, MARK_PAREN = 1 << 3, MARK_SPECIAL = 1 << 4 };
+enum {
+    MARK_SENTENCE_END = 1 << 0, MARK_SEPARATOR = 1 << 1, MARK_QUOTE = 1 << 2, MARK_PAREN = 1 << 3, MARK_SPECIAL = 1 << 4,
+    MARK_CODE = 1 << 5,
+};
 
 /* the columns of line_counts, in the order of LINE_COUNT_COLUMNS */
 enum {
     COUNT_LETTERS, COUNT_ALNUM, COUNT_PUNCT, COUNT_SYMBOL, COUNT_DIGIT, COUNT_UPPER, COUNT_WORDS, COUNT_TITLED,
     COUNT_LOWERED, COUNT_SEPARATORS, COUNT_QUOTES, COUNT_PARENS, COUNT_SPECIAL, COUNT_COLONS, COUNT_COMMAS,
-    COUNT_SENTENCES, COUNT_MAYBE_DIGIT, COUNT_CASE_RISKY, COUNT_FIRST_VISIBLE, COUNT_LAST_VISIBLE, N_COUNTS
+    COUNT_SENTENCES, COUNT_CODE_MARKS, COUNT_SLASHES, COUNT_MAYBE_DIGIT, COUNT_CASE_RISKY, COUNT_FIRST_VISIBLE,
+    COUNT_LAST_VISIBLE, N_COUNTS
 };
 static const char *const count_columns[N_COUNTS] = {
     "letters", "alnum", "punct", "symbol", "digit", "upper", "words", "titled", "lowered", "separators",
-    "quotes", "parens", "special", "colons", "commas", "sentences", "maybe_digit", "case_risky",
+    "quotes", "parens", "special", "colons", "commas", "sentences", "code_marks", "slashes", "maybe_digit", "case_risky",
     "first_visible", "last_visible",
 };
 
@@ -1092,9 +1096,10 @@ PyDoc_STRVAR(line_counts_doc,
 "symbol and case-risky), its words (runs of visible characters: neither\n"
 "space nor unclassified), those starting upper- and lower-case, its sentence\n"
 "ends (MARK_SENTENCE_END followed by a space, or ending a line whose\n"
-"document_end is set: the line is its page's last), its characters that may\n"
-"be a decimal digit (CHAR_DIGIT, or beyond the tables), and the positions of\n"
-"its first and last visible characters (len(codes) and -1 when it has none).");
+"document_end is set: the line is its page's last), its MARK_CODE characters\n"
+"and slashes, its characters that may be a decimal digit (CHAR_DIGIT, or\n"
+"beyond the tables), and the positions of its first and last visible\n"
+"characters (len(codes) and -1 when it has none).");
 
 static PyObject *line_counts(PyObject *self, PyObject *args)
 {
@@ -1155,6 +1160,8 @@ static PyObject *line_counts(PyObject *self, PyObject *args)
             c[COUNT_SPECIAL] += (m & MARK_SPECIAL) != 0;
             c[COUNT_COLONS] += code == ':';
             c[COUNT_COMMAS] += code == ',';
+            c[COUNT_CODE_MARKS] += (m & MARK_CODE) != 0;
+            c[COUNT_SLASHES] += code == '/';
             c[COUNT_MAYBE_DIGIT] += (f & CHAR_DIGIT) || !in_table;
             c[COUNT_CASE_RISKY] += !in_table || risk_of[code];
             if (visible) {
@@ -1206,7 +1213,7 @@ static int add_line_count_names(PyObject *module)
         {"CHAR_DIGIT", CHAR_DIGIT}, {"CHAR_SPACE", CHAR_SPACE}, {"CHAR_PUNCT", CHAR_PUNCT},
         {"CHAR_SYMBOL", CHAR_SYMBOL}, {"MARK_SENTENCE_END", MARK_SENTENCE_END},
         {"MARK_SEPARATOR", MARK_SEPARATOR}, {"MARK_QUOTE", MARK_QUOTE}, {"MARK_PAREN", MARK_PAREN},
-        {"MARK_SPECIAL", MARK_SPECIAL},
+        {"MARK_SPECIAL", MARK_SPECIAL}, {"MARK_CODE", MARK_CODE},
     };
     for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
         if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0)

@@ -40,9 +40,6 @@ _CODE = re.compile(
     r"|^[^\S\n]*(?:\$|#|//|>>>)[^\S\n]",
     re.MULTILINE,
 )
-#: What every line with a match of _CODE holds: the regex engine skips to
-#: these at C speed, while _CODE tries a match at every position.
-_CODE_NEEDS = re.compile(r"[{};=(<$#>]|->|::|//")
 
 
 def thread_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
@@ -88,7 +85,7 @@ def shape_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     n = batch.n_lines
     bullet = np.zeros(n)
     bullet[chars.lines_with(_BULLET)] = 1.0
-    code = chars.count_matches(_CODE, within=chars.lines_with(_CODE_NEEDS)).clip(0, 3)
+    code = chars.count_matches(_CODE, within=chars.code_lines).clip(0, 3)
     words = chars.words
     visible_first = _first_visible_flags(batch)
     last_cp = _last_visible_codes(batch)

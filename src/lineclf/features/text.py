@@ -26,6 +26,7 @@ from .._native import (
     CHAR_SYMBOL,
     CHAR_UPPER,
     LINE_COUNT_COLUMNS,
+    MARK_CODE,
     MARK_PAREN,
     MARK_QUOTE,
     MARK_SENTENCE_END,
@@ -98,8 +99,13 @@ def _codes(chars: str) -> np.ndarray:
 # Characters that punctuation features count, as bit flags in a second lookup
 # table (all in the Basic Multilingual Plane): one lookup instead of a pass
 # over the text per character looked for.
-_MARKED = {".!?": MARK_SENTENCE_END, _SEPARATORS: MARK_SEPARATOR, _QUOTES: MARK_QUOTE, "()[]": MARK_PAREN, "©@#+*": MARK_SPECIAL}
-_SENTENCE_END, _SEPARATOR, _QUOTE, _PAREN, _SPECIAL = _MARKED.values()
+# (the code marks: what every line that looks like code holds, with "::" and
+# "//": see _Chars.code_lines)
+_MARKED = {
+    ".!?": MARK_SENTENCE_END, _SEPARATORS: MARK_SEPARATOR, _QUOTES: MARK_QUOTE, "()[]": MARK_PAREN,
+    "©@#+*": MARK_SPECIAL, "{};=(<$#>": MARK_CODE,
+}  # fmt: skip
+_SENTENCE_END, _SEPARATOR, _QUOTE, _PAREN, _SPECIAL, _CODE_MARK = _MARKED.values()
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +161,8 @@ class _Chars:
         lower-case); ``separators``, ``quotes``, ``parens``, ``special``,
         ``colons``, ``commas`` (characters of _MARKED and the two); and
         ``sentences`` (a terminal .!? followed by whitespace, or ending its
-        page's last line); ``maybe_digit`` and ``case_risky`` (characters that
+        page's last line); ``code_marks`` and ``slashes`` (characters of
+        ``{};=(<$#>``, and "/"); ``maybe_digit`` and ``case_risky`` (characters that
         may be a decimal digit, or may hide a cue from its word: see
         :attr:`digit_lines` and :meth:`cue_lines`); ``first_visible`` and
         ``last_visible`` (positions: see the properties of those names)."""
@@ -190,6 +197,12 @@ class _Chars:
         Plane (the lookup tables end there). A prefilter for :meth:`find`,
         read off the character counts instead of a regex pass."""
         return np.flatnonzero(self.count("maybe_digit"))
+
+    @property
+    def code_lines(self) -> np.ndarray:
+        """The lines that may look like code (:data:`.structure._CODE`): each
+        match holds one of ``{};=(<$#>``, or "::" or "//". A prefilter for :meth:`find`."""
+        return np.flatnonzero((self.count("code_marks") > 0) | (self.count("colons") >= 2) | (self.count("slashes") >= 2))
 
     @property
     def time_lines(self) -> np.ndarray:
