@@ -109,6 +109,35 @@ static int grow(Growable *g, Py_ssize_t need)
     return 0;
 }
 
+static void free_growables(Growable *const arrays[], int n)
+{
+    for (int i = 0; i < n; i++)
+        PyMem_Free(arrays[i]->data);
+}
+
+/* A tuple of ``head`` (when not NULL; the reference is taken over) and a
+ * bytearray of each array's items; NULL with the error set. */
+static PyObject *bytearrays(PyObject *head, Growable *const arrays[], int n)
+{
+    PyObject *out = PyTuple_New(n + (head != NULL));
+    if (!out) {
+        Py_XDECREF(head);
+        return NULL;
+    }
+    int k = 0;
+    if (head)
+        PyTuple_SET_ITEM(out, k++, head);
+    for (int i = 0; i < n; i++) {
+        PyObject *array = PyByteArray_FromStringAndSize(arrays[i]->data, arrays[i]->size * arrays[i]->itemsize);
+        if (!array) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, k++, array);
+    }
+    return out;
+}
+
 static int compare_int32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -203,6 +232,8 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
     Growable row = {NULL, 0, 0, sizeof(int32_t)}, pair = {NULL, 0, 0, 1};
     /* one line's words: their UTF-8 bytes one after another, and where each ends */
     Growable bytes = {NULL, 0, 0, 1}, ends = {NULL, 0, 0, sizeof(Py_ssize_t)};
+    Growable *const scratch[] = {&columns, &values, &row, &pair, &bytes, &ends};
+    PyObject *result = NULL;
     int64_t *starts;
     PyObject *indptr = new_bytearray(n_lines + 1, sizeof(int64_t), (void **)&starts);
     if (!indptr)
@@ -285,32 +316,13 @@ static PyObject *hash_lines(PyObject *self, PyObject *args)
         values.size += n_unique;
         starts[i + 1] = columns.size;
     }
-    PyObject *indices = PyByteArray_FromStringAndSize(columns.data, columns.size * columns.itemsize);
-    PyObject *data = PyByteArray_FromStringAndSize(values.data, values.size * values.itemsize);
-    PyMem_Free(columns.data);
-    PyMem_Free(values.data);
-    PyMem_Free(row.data);
-    PyMem_Free(pair.data);
-    PyMem_Free(bytes.data);
-    PyMem_Free(ends.data);
-    Py_DECREF(seq);
-    if (!indices || !data) {
-        Py_XDECREF(indices);
-        Py_XDECREF(data);
-        Py_DECREF(indptr);
-        return NULL;
-    }
-    return Py_BuildValue("(NNN)", indptr, indices, data);
+    result = bytearrays(indptr, scratch, 2); /* indptr, indices, data */
+    indptr = NULL;
 fail:
-    PyMem_Free(columns.data);
-    PyMem_Free(values.data);
-    PyMem_Free(row.data);
-    PyMem_Free(pair.data);
-    PyMem_Free(bytes.data);
-    PyMem_Free(ends.data);
+    free_growables(scratch, 6);
     Py_XDECREF(indptr);
     Py_DECREF(seq);
-    return NULL;
+    return result;
 }
 
 /* ------------------------------------------------------------------ word_bits */
@@ -329,6 +341,8 @@ static PyObject *word_bits(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "UO!n", &text, &PyDict_Type, &table, &longest))
         return NULL;
     Growable lines = {NULL, 0, 0, sizeof(int64_t)}, bits = {NULL, 0, 0, sizeof(uint16_t)};
+    Growable *const found_words[] = {&lines, &bits};
+    PyObject *result = NULL;
     const int kind = PyUnicode_KIND(text);
     const void *chars = PyUnicode_DATA(text);
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
@@ -369,20 +383,10 @@ static PyObject *word_bits(PyObject *self, PyObject *args)
         }
         c = stop;
     }
-    PyObject *out_lines = PyByteArray_FromStringAndSize(lines.data, lines.size * lines.itemsize);
-    PyObject *out_bits = PyByteArray_FromStringAndSize(bits.data, bits.size * bits.itemsize);
-    PyMem_Free(lines.data);
-    PyMem_Free(bits.data);
-    if (!out_lines || !out_bits) {
-        Py_XDECREF(out_lines);
-        Py_XDECREF(out_bits);
-        return NULL;
-    }
-    return Py_BuildValue("(NN)", out_lines, out_bits);
+    result = bytearrays(NULL, found_words, 2);
 fail:
-    PyMem_Free(lines.data);
-    PyMem_Free(bits.data);
-    return NULL;
+    free_growables(found_words, 2);
+    return result;
 }
 
 /* ------------------------------------------------------------------ line_hashes */
@@ -933,9 +937,7 @@ done:
 static inline int is_phrase_space(Py_UCS4 ch) { return ch != '\n' && Py_UNICODE_ISSPACE(ch); }
 
 typedef struct {
-    int kind;
-    const void *chars;
-    Py_ssize_t length;
+    StrView text;
     const uint16_t *symbol_of; /* a BMP character's symbol (0: none) */
     const int64_t *first_edge;
     const uint16_t *edge_symbol;
@@ -945,7 +947,7 @@ typedef struct {
 
 static inline uint16_t symbol_at(const Phrases *ph, Py_ssize_t pos)
 {
-    const Py_UCS4 ch = PyUnicode_READ(ph->kind, ph->chars, pos);
+    const Py_UCS4 ch = PyUnicode_READ(ph->text.kind, ph->text.chars, pos);
     return ch < 0x10000 ? ph->symbol_of[ch] : 0;
 }
 
@@ -958,20 +960,20 @@ static Py_ssize_t match_from(const Phrases *ph, int32_t node, Py_ssize_t pos)
     for (int64_t e = ph->first_edge[node]; e < ph->first_edge[node + 1]; e++) {
         if (ph->edge_symbol[e] == 0) { /* a space: one or more, the most first */
             Py_ssize_t run = 0;
-            while (pos + run < ph->length && is_phrase_space(PyUnicode_READ(ph->kind, ph->chars, pos + run)))
+            while (pos + run < ph->text.length && is_phrase_space(PyUnicode_READ(ph->text.kind, ph->text.chars, pos + run)))
                 run++;
             for (; run > 0; run--) {
                 const Py_ssize_t end = match_from(ph, ph->edge_child[e], pos + run);
                 if (end >= 0)
                     return end;
             }
-        } else if (pos < ph->length && symbol_at(ph, pos) == ph->edge_symbol[e]) {
+        } else if (pos < ph->text.length && symbol_at(ph, pos) == ph->edge_symbol[e]) {
             const Py_ssize_t end = match_from(ph, ph->edge_child[e], pos + 1);
             if (end >= 0)
                 return end;
         }
     }
-    if (ph->ends[node] && (pos == ph->length || !is_word_char(PyUnicode_READ(ph->kind, ph->chars, pos))))
+    if (ph->ends[node] && (pos == ph->text.length || !is_word_char(PyUnicode_READ(ph->text.kind, ph->text.chars, pos))))
         return pos;
     return -1;
 }
@@ -1006,6 +1008,7 @@ static PyObject *match_phrases(PyObject *self, PyObject *args)
         }
     }
     Growable starts = {NULL, 0, 0, sizeof(int64_t)}, lengths = {NULL, 0, 0, sizeof(int64_t)};
+    Growable *const matches[] = {&starts, &lengths};
     PyObject *result = NULL;
     const Py_ssize_t n_nodes = items(&ends), n_edges = items(&edge_symbol);
     const int64_t *first = first_edge.buf;
@@ -1026,11 +1029,11 @@ static PyObject *match_phrases(PyObject *self, PyObject *args)
             }
         }
     }
-    const Phrases ph = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), symbol_of.buf,
+    const Phrases ph = {{PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)}, symbol_of.buf,
                         first, edge_symbol.buf, child, ends.buf};
-    for (Py_ssize_t pos = 0; pos < ph.length;) {
+    for (Py_ssize_t pos = 0; pos < ph.text.length;) {
         const Py_ssize_t end =
-            pos > 0 && is_word_char(PyUnicode_READ(ph.kind, ph.chars, pos - 1)) ? -1 : match_from(&ph, 0, pos);
+            pos > 0 && is_word_char(PyUnicode_READ(ph.text.kind, ph.text.chars, pos - 1)) ? -1 : match_from(&ph, 0, pos);
         if (end > pos) {
             if (grow(&starts, 1) < 0 || grow(&lengths, 1) < 0)
                 goto done;
@@ -1041,17 +1044,9 @@ static PyObject *match_phrases(PyObject *self, PyObject *args)
             pos++;
         }
     }
-    PyObject *out_starts = PyByteArray_FromStringAndSize(starts.data, starts.size * starts.itemsize);
-    PyObject *out_lengths = PyByteArray_FromStringAndSize(lengths.data, lengths.size * lengths.itemsize);
-    if (out_starts && out_lengths)
-        result = Py_BuildValue("(NN)", out_starts, out_lengths);
-    else {
-        Py_XDECREF(out_starts);
-        Py_XDECREF(out_lengths);
-    }
+    result = bytearrays(NULL, matches, 2);
 done:
-    PyMem_Free(starts.data);
-    PyMem_Free(lengths.data);
+    free_growables(matches, 2);
     release_buffers(views, 5);
     return result;
 }
