@@ -80,6 +80,28 @@ def test_counts_restricted_to_a_chunk_give_the_same_counts_for_it():
     assert SiteCounts().restricted_to(chunk).line_counts(docs[1]).tolist() == [1, 1, 1, 1]
 
 
+def test_counts_saved_for_workers_give_the_same_counts_as_the_batch(tmp_path, monkeypatch):
+    """What -j's workers look lines up in: the batch's counts saved once and
+    mapped, with the task's sites' page counts."""
+    import pickle
+
+    from lineclf.labelling import runners
+
+    docs = site_pages()
+    whole = SiteCounts.of(docs)
+    chunk = [docs[1], docs[6]]
+    sent = pickle.loads(pickle.dumps(runners.CountsFile.save(whole, tmp_path / "c").for_sites(chunk, whole)))
+    assert sent.site_pages == {"s0.example": 4, "s1.example": 4}
+    monkeypatch.setattr(runners, "_WORKER_COUNTS", None)
+    mapped = sent.load()
+    assert all((mapped.line_counts(d) == whole.line_counts(d)).all() for d in docs)
+    assert [mapped.pages_of(d) for d in chunk] == [whole.pages_of(d) for d in chunk]
+    # another batch's file is mapped in its place, not the first one kept
+    other = SiteCounts.of(docs[:5])
+    remapped = runners.CountsFile.save(other, tmp_path / "d").for_sites(chunk, other).load()
+    assert remapped.line_counts(docs[6]).tolist() == other.line_counts(docs[6]).tolist() != whole.line_counts(docs[6]).tolist()
+
+
 def test_line_hashes_are_murmurhash3_of_the_stripped_line_after_the_site():
     """lineclf._native.line_hashes: MurmurHash3_x64_128's first 64 bits (the
     expected values are mmh3.hash64(data, 0)[0] as unsigned, from the mmh3

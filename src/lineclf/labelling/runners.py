@@ -16,7 +16,10 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ..document import Document
 from ..features import SiteCounts
@@ -100,7 +103,8 @@ class JoblibRunner(Runner):
 
     The model is written once to a temporary file, which each worker loads
     the first time it is given a task and keeps: it is sent to a worker once,
-    not with every task.
+    not with every task. So are the batch's line counts (:class:`CountsFile`),
+    which the workers map: a task carries only its sites' page counts.
     """
 
     def __init__(self, model: Predictor, output_format: str | None, keep: Sequence[str] | None, jobs: int):
@@ -109,6 +113,9 @@ class JoblibRunner(Runner):
         from joblib.externals.loky import get_reusable_executor
 
         self.window = jobs * TASKS_PER_WORKER
+        self._site_counts: SiteCounts | None = None
+        self._counts_file: CountsFile | None = None
+        self._saved_counts = 0
         self._folder = tempfile.mkdtemp(prefix="lineclf-model-")
         try:
             self._model_file = str(Path(self._folder) / "model.joblib")
@@ -126,8 +133,22 @@ class JoblibRunner(Runner):
             label_task_from_file, self._model_file, documents, self.output_format, self.keep, site_counts
         )
 
-    def task_counts(self, documents: list[Document]) -> SiteCounts | None:
-        return None if self.site_counts is None else self.site_counts.restricted_to(documents)
+    @property
+    def site_counts(self) -> SiteCounts | None:
+        return self._site_counts
+
+    @site_counts.setter
+    def site_counts(self, counts: SiteCounts | None) -> None:
+        self._site_counts, self._counts_file = counts, None
+        if counts is not None and len(counts.keys):
+            self._saved_counts += 1
+            self._counts_file = CountsFile.save(counts, Path(self._folder) / f"counts-{self._saved_counts}")
+
+    def task_counts(self, documents: list[Document]) -> "SiteCounts | CountsFile | None":
+        if self._counts_file is None:
+            # no counts, or none of a line: the task's part is all there is
+            return None if self._site_counts is None else self._site_counts.restricted_to(documents)
+        return self._counts_file.for_sites(documents, self._site_counts)
 
     def close(self, failed: bool) -> None:
         try:
@@ -146,17 +167,54 @@ def thread_limits(jobs: int) -> dict[str, str]:
     return {name: os.environ.get(name, share) for name in THREAD_VARIABLES}
 
 
-# The model a worker process has loaded, (file, classifier): a worker is a
-# process that labels task after task, so the process is where it is kept.
+@dataclass(frozen=True)
+class CountsFile:
+    """A batch's line counts saved once (two numpy ``.npy`` files, keys and
+    counts) for worker processes to map, with the page counts of one task's
+    sites. Sending this instead of the task's share of the counts spares the
+    main process, which feeds every worker, hashing each task's lines again
+    to find that share; the workers share the mapped files' pages."""
+
+    prefix: str
+    site_pages: dict
+
+    @classmethod
+    def save(cls, counts: SiteCounts, prefix: Path) -> "CountsFile":
+        np.save(f"{prefix}.keys.npy", counts.keys)
+        np.save(f"{prefix}.counts.npy", counts.counts)
+        return cls(str(prefix), {})
+
+    def for_sites(self, documents: Sequence[Document], counts: SiteCounts) -> "CountsFile":
+        """This file with the page counts of the documents' sites, from ``counts``."""
+        return CountsFile(self.prefix, {doc.site: counts.pages_of(doc) for doc in documents})
+
+    def load(self) -> SiteCounts:
+        """The counts, mapped once per process (the arrays are kept while
+        tasks name the same file)."""
+        global _WORKER_COUNTS
+        if _WORKER_COUNTS is None or _WORKER_COUNTS[0] != self.prefix:
+            arrays = tuple(np.load(f"{self.prefix}.{name}.npy", mmap_mode="r") for name in ("keys", "counts"))
+            _WORKER_COUNTS = (self.prefix, arrays)
+        keys, counts = _WORKER_COUNTS[1]
+        return SiteCounts(keys, counts, self.site_pages)
+
+
+# What a worker process has loaded, (file, classifier) and (file prefix,
+# arrays): a worker is a process that labels task after task, so the process
+# is where they are kept.
 _WORKER_MODEL: tuple[str, Predictor] | None = None
+_WORKER_COUNTS: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def label_task_from_file(model_file: str, documents, output_format, keep, site_counts=None):
-    """label_task in a worker, with the model loaded from ``model_file`` once per process."""
+    """label_task in a worker, with the model loaded from ``model_file`` once
+    per process (and the batch's counts mapped once, for a :class:`CountsFile`)."""
     global _WORKER_MODEL
     if _WORKER_MODEL is None or _WORKER_MODEL[0] != model_file:
         import joblib
 
         # a file this run wrote from the model it loaded (and checked): not an untrusted file
         _WORKER_MODEL = (model_file, joblib.load(model_file))
+    if isinstance(site_counts, CountsFile):
+        site_counts = site_counts.load()
     return label_task(_WORKER_MODEL[1], documents, output_format, keep, site_counts)
