@@ -118,7 +118,7 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
     on its own: the seconds per stage, and the labels of each page."""
     import numpy as np
 
-    from lineclf.features import SiteCounts, batch_features
+    from lineclf.features import SITE_FEATURE_NAMES, SiteCounts, batch_features, feature_names
     from lineclf.labelling import model_calls
     from lineclf.labels import label_names
     from lineclf.model.passes import hashed_text, site_columns, unit_offsets
@@ -139,9 +139,13 @@ def lineclf_stages(model, documents: Sequence[Document]) -> tuple[dict[str, floa
             raise benchmark.BenchmarkError(f"{documents[batch[0]].name}: a page too big to label in one piece; the stages are not timed")
         pages = [documents[i] for i in batch]
         offsets = unit_offsets(pages)
-        X = timed(PAGE_FEATURES, batch_features, pages, model.context)
-        if model.site_repetition:
-            X = np.hstack([X, timed(REPETITION, site_columns, pages, counts)])
+        if model.site_repetition:  # as passes.batch_input fills one array
+            width = len(feature_names(model.context))
+            X = np.empty((sum(doc.n_units for doc in pages), width + len(SITE_FEATURE_NAMES)))
+            timed(PAGE_FEATURES, batch_features, pages, model.context, X[:, :width])
+            X[:, width:] = timed(REPETITION, site_columns, pages, counts)
+        else:
+            X = timed(PAGE_FEATURES, batch_features, pages, model.context)
         T = timed(HASHED_WORDS, hashed_text, pages, model.hash_features)
         first = timed(FIRST_PASS, model.first_pass, X, T)
         labels += [label_names(p) for p in timed(SECOND_PASS, model.revise, X, first, offsets)]

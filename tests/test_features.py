@@ -410,6 +410,39 @@ def test_batch_taken_in_slices_gives_the_same_rows(monkeypatch, context):
     np.testing.assert_array_equal(sliced, whole)
 
 
+@pytest.mark.parametrize("context", [DEFAULT_CONTEXT, ()])
+def test_batch_written_into_out_gives_the_same_rows(monkeypatch, context):
+    """batch_features(out=...) fills the caller's array (as batch_input does,
+    with the site columns beside): the rows batch_features returns, in every slice."""
+    import lineclf.features.matrix
+
+    pages = _pages()
+    whole = batch_features(pages, context)
+    monkeypatch.setattr(lineclf.features.matrix, "FEATURE_BATCH_CHARS", 40)
+    wider = np.full((len(whole), whole.shape[1] + 2), -7.0)
+    assert batch_features(pages, context, out=wider[:, :-2]).base is wider
+    np.testing.assert_array_equal(wider[:, :-2], whole)
+    assert (wider[:, -2:] == -7).all()
+    with pytest.raises(ValueError, match="shape"):
+        batch_features(pages, context, out=wider)
+
+
+def test_with_context_is_each_shifted_block_beside_the_values():
+    """with_context writes each neighbour's block in place; it must equal the
+    blocks shift() gives, stacked, for neighbours past either end and across
+    documents, and for offsets longer than the batch."""
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 5, 40):
+        values = rng.normal(size=(n, 3)).astype(np.float32)
+        doc = np.sort(rng.integers(0, 4, size=n))
+        for offsets in [(-2, -1, 1, 2), (0, 3), (-50, 50), (-1,)]:
+            exists = np.ones((n, 1))
+            expected = np.hstack([values] + [b for o in offsets for b in (shift(values, o, doc), shift(exists, o, doc))])
+            out, _ = with_context(values, ["a", "b", "c"], offsets, doc)
+            assert out.dtype == expected.dtype
+            np.testing.assert_array_equal(out, expected)
+
+
 def test_batch_rows_do_not_depend_on_the_neighbouring_documents():
     pages = _pages()
     target = pages[-2]

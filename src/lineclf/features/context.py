@@ -68,18 +68,48 @@ def shift(values: np.ndarray, offset: int, doc: np.ndarray | None = None) -> np.
 
 
 def with_context(
-    values: np.ndarray, names: Sequence[str], offsets: Sequence[int], doc: np.ndarray | None = None
+    values: np.ndarray,
+    names: Sequence[str],
+    offsets: Sequence[int],
+    doc: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Append the rows of neighbours at ``offsets``, plus whether each neighbour
-    exists; with ``doc`` (each row's document), neighbours are of the same document."""
-    n = len(values)
-    exists = np.ones((n, 1))
-    blocks, out_names = [values], list(names)
+    exists; with ``doc`` (each row's document), neighbours are of the same document.
+
+    The result is float64 when there are offsets (as ``np.hstack`` of the
+    values and the existence columns gives), else of the values' type; or
+    it is written into ``out`` (rows by the result's columns), and ``out`` returned.
+    """
+    n, width = values.shape
+    out_names = list(names)
     for offset in offsets:
-        blocks.append(shift(values, offset, doc))
-        blocks.append(shift(exists, offset, doc))
         out_names += [f"{name}@{offset:+d}" for name in names] + [f"exists@{offset:+d}"]
-    return np.hstack(blocks), out_names
+    if out is None:
+        out = np.empty((n, len(out_names)), dtype=np.float64 if offsets else values.dtype)
+    elif out.shape != (n, len(out_names)):
+        raise ValueError(f"out has shape {out.shape}, not {(n, len(out_names))}")
+    out[:, :width] = values
+    column = width
+    for offset in offsets:
+        # each block written in place: a neighbour is the row ``offset`` away,
+        # or zeros where that row is past the end or of another document
+        block = out[:, column : column + width + 1]
+        reach = min(abs(offset), n)
+        if offset >= 0:
+            block[: n - reach, :width] = values[reach:]
+            block[: n - reach, width] = 1
+            block[n - reach :] = 0
+        else:
+            block[reach:, :width] = values[: n - reach]
+            block[reach:, width] = 1
+            block[:reach] = 0
+        if doc is not None and reach < n:
+            rows = np.arange(n - reach) if offset >= 0 else np.arange(reach, n)
+            crossing = rows[doc[rows] != doc[rows + offset]]
+            block[crossing] = 0
+        column += width + 1
+    return out, out_names
 
 
 def window_mean(values: np.ndarray, radius: int) -> np.ndarray:

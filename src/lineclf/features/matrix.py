@@ -67,12 +67,26 @@ def document_features(doc: Document, context: Sequence[int] = DEFAULT_CONTEXT) -
     return with_context(values, names, context)[0]
 
 
-def batch_features(documents: Sequence[Document], context: Sequence[int] = DEFAULT_CONTEXT) -> np.ndarray:
+def batch_features(
+    documents: Sequence[Document], context: Sequence[int] = DEFAULT_CONTEXT, out: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`document_features` of each document, stacked (the same rows,
-    computed together, FEATURE_BATCH_CHARS characters at a time)."""
+    computed together, FEATURE_BATCH_CHARS characters at a time). With
+    ``out`` (a row per line, a column per feature), they are written there
+    and ``out`` is returned: a caller that adds columns spares a copy."""
     documents = list(documents)
-    parts = [_stacked_features(documents[a:b], context) for a, b in _slices(documents)]
-    return np.vstack(parts) if parts else np.zeros((0, len(feature_names(context))))
+    if out is None:
+        slices = [_stacked_features(documents[a:b], context) for a, b in _slices(documents)]
+        return np.vstack(slices) if slices else np.zeros((0, len(feature_names(context))))
+    rows = sum(doc.n_units for doc in documents)
+    if out.shape != (rows, len(feature_names(context))):
+        raise ValueError(f"out has shape {out.shape}, not {(rows, len(feature_names(context)))}")
+    start = 0
+    for a, b in _slices(documents):
+        end = start + sum(doc.n_units for doc in documents[a:b])
+        _stacked_features(documents[a:b], context, out[start:end])
+        start = end
+    return out
 
 
 def _slices(documents: Sequence[Document]) -> Iterator[tuple[int, int]]:
@@ -88,11 +102,11 @@ def _slices(documents: Sequence[Document]) -> Iterator[tuple[int, int]]:
         yield start, len(documents)
 
 
-def _stacked_features(documents: Sequence[Document], context: Sequence[int]) -> np.ndarray:
+def _stacked_features(documents: Sequence[Document], context: Sequence[int], out: np.ndarray | None = None) -> np.ndarray:
     batch = _Batch.of(documents)
     values, names = _batch_line_features(batch)
-    stacked = with_context(values, names, context, batch.doc)[0]
-    if any(doc.n_units == 0 for doc in batch.documents):
+    stacked = with_context(values, names, context, batch.doc, out)[0]
+    if out is None and any(doc.n_units == 0 for doc in batch.documents):
         # an empty document's rows are float64, and a batch's rows must be
         # each document's rows stacked (which matters only without context,
         # where the others are float32)

@@ -81,9 +81,14 @@ def batch_input(
 ) -> tuple[np.ndarray, HashedText, np.ndarray]:
     """A batch's layout features (with the site columns when
     ``site_repetition``), hashed text and the unit offset of each document."""
-    X = batch_features(documents, context)
     if site_repetition:
-        X = np.hstack([X, site_columns(documents, site_counts)])
+        # the site columns beside the page's own, in one array filled in place
+        width = len(feature_names(context))
+        X = np.empty((sum(doc.n_units for doc in documents), width + len(SITE_FEATURE_NAMES)))
+        batch_features(documents, context, out=X[:, :width])
+        X[:, width:] = site_columns(documents, site_counts)
+    else:
+        X = batch_features(documents, context)
     return X, hashed_text(documents, hash_features), unit_offsets(documents)
 
 
