@@ -311,6 +311,20 @@ def _cue_regex(name: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + _trie_regex(cues.load_cues(name)) + r"(?!\w)", re.IGNORECASE)
 
 
+#: The dates as one regular expression, as text._DATE's comment writes it
+#: (and as lineclf matched them before): what the split pattern must find.
+_DATE_REGEX = re.compile(
+    (
+        r"\b\d{1,2}\._?\d{1,2}\._?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+        r"|\b(?:" + features._MONTHS + r")\.?_+\d{1,4}\b"
+        r"|\b\d{1,2}\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b"
+    ).replace("_", features._SP),
+    re.IGNORECASE,
+)
+#: Each split pattern and the one regular expression it stands for.
+_SPLIT_ORACLES = ((features._DATE, _DATE_REGEX), (_AGO, _AGO.keyed))
+
+
 def test_trie_regex_matches_exactly_its_phrases():
     phrases = ["a", "an", "and", "android", "mehr zum thema", "mehr", "b"]
     pattern = re.compile(_trie_regex(phrases))
@@ -508,6 +522,9 @@ _PIECES = st.sampled_from(
      "www.Example.COM", "http://x.org/a", "a@b.de", "x.it", "İmage", "ſhare", "\u212aelvin", "ΣΑΣ", "\u200b",
      "\u00a0", " ", ".", "-", "_", "9", "é", "the", "Share", "SHARE", "ſhare", "reply", "Reply:", "Antworten", "rıght",
      "x = f(y);", "{", "</a>", "$ ls", "::", "->", "\U0001F600", "ΣSS", "ǅ", "3 hours ago", "vor 2 Tagen", "\u0663\u0660.\u0661\u0662.2020", "\U0001D7D9 min ago", "²",
+     # dates and relative times where the split patterns' parts meet: a month and a number, words in other cases
+     "Sept.", "SEPTEMBER", "März", "MÄRZ", "dez", "ſept", "Oct", "\u212aW", "mai", " 5", "5 ", "12. ", "2020", "a1", "_7",
+     "3 Hours AGO", "hace 3 horas", "5 päivää sitten", "vor", "ago", "Jul 4", "4 Jul 2020", "1.2.", "99/1/2024", "1999-12-31",
      # punctuation the counts look for: sentence ends, quotes, brackets, separators, specials
      "Hi! Yes? No.", "„Zitat“", "«a»", "(a)", "[1]", "© 2020 | • ›", "a, b: c", "\t", "…", "#1 @x +*"]
 )
@@ -533,7 +550,11 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         within = chars.find(pattern, within=lines)
         for a, b in zip(everywhere, within):
             np.testing.assert_array_equal(a, b)
-    # what the features use, the cues' tree in C on the lines of their words, is the regex everywhere
+    # what the features use, each split pattern on the lines of their words, is its one regex everywhere
+    for split, regex in _SPLIT_ORACLES:
+        for a, b in zip(chars.find(regex), chars.find(split, within=chars.digit_lines)):
+            np.testing.assert_array_equal(a, b)
+    # and the cues' tree in C on the lines of their words is the regex everywhere
     for name in cues.TOKEN_FILTERED_CUE_LISTS:
         found = chars.find(cues.cue_phrases(name), within=chars.cue_lines(name))
         for a, b in zip(chars.find(_cue_regex(name)), found):
@@ -620,6 +641,42 @@ def test_line_counts_refuses_lines_outside_the_text():
         features.line_counts(chars.codes, chars.starts, chars.lengths, chars.document_end, *tables, out[:1])
     with pytest.raises(TypeError, match="bytes"):
         features.line_counts(chars.codes.astype(np.int64), chars.starts, chars.lengths, chars.document_end, *tables, out)
+
+
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december "
+    "januar februar märz april mai juni juli august september oktober november dezember"
+).split()
+
+
+def test_the_month_key_words_are_every_form_the_dates_take():
+    """Every way of writing a month the dates match is a prefix of a month's
+    name: each such prefix the pattern takes is a key word, and each key word a prefix it takes."""
+    forms = {name[:k] for name in _MONTH_NAMES for k in range(1, len(name) + 1)}
+    taken = {form for form in forms if re.fullmatch(features._MONTHS, form)}
+    assert taken == set(cues.PATTERN_KEY_WORDS["month"])
+
+
+@pytest.mark.parametrize("text", ["3 hours ago", "vor 2 Tagen", "hace 3 horas", "5 päivää sitten", "1 MIN AGO", "VOR 5 STD."])
+def test_every_relative_time_is_found_from_its_key_word(text):
+    """Each alternative of the relative times holds a key word: a post's
+    date in each language, in any case, is found as the one regex finds it."""
+    chars = features._Chars.of(["Posted", text, f"x{text}", text.replace(" ", "_")])
+    for a, b in zip(chars.find(_AGO.keyed), chars.find(_AGO, within=chars.digit_lines)):
+        np.testing.assert_array_equal(a, b)
+    assert chars.count_matches(_AGO)[1] == 1
+
+
+@pytest.mark.parametrize("month", cues.PATTERN_KEY_WORDS["month"])
+def test_every_month_of_the_dates_is_a_key_word(month):
+    """A month written before a number is a date; the split pattern finds it
+    from the month's key word, in any case, with a point, and finds it in
+    none of the words that merely start like one."""
+    lines = [f"{month} 12", f"{month.upper()}. 3", f"On {month.title()} 2020 it rained", f"{month}s 12", f"x{month} 12"]
+    chars = features._Chars.of(lines)
+    for a, b in zip(chars.find(_DATE_REGEX), chars.find(features._DATE, within=chars.digit_lines)):
+        np.testing.assert_array_equal(a, b)
+    assert chars.count_matches(features._DATE).tolist() == [1, 1, 1, 0, 0]
 
 
 def test_cue_lines_are_found_from_words_and_read_where_case_folding_is_odd():

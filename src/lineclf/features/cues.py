@@ -23,6 +23,21 @@ CUE_LISTS = ("chrome", "caption", "section")
 #: The cue lists whose lines :meth:`_Chars.cue_lines` finds from the words of
 #: the text (the thread cues are those of :mod:`.structure`).
 TOKEN_FILTERED_CUE_LISTS = (*CUE_LISTS, "thread")
+#: Patterns of the page features every match of which holds one of these
+#: words (lower-cased) as a whole word, a run of word characters: so only
+#: the lines with one need be read, found as :meth:`_Chars.cue_lines` finds
+#: a cue list's. The month names of the dates written with one
+#: (text._MONTH_DATE), the words of relative times (structure._AGO).
+PATTERN_KEY_WORDS = {
+    "month": (
+        "jan", "january", "januar", "feb", "february", "februar", "mar", "march", "märz", "apr", "april",
+        "mai", "may", "jun", "june", "juni", "jul", "july", "juli", "aug", "august", "sep", "sept",
+        "september", "oct", "okt", "october", "oktober", "nov", "november", "dec", "dez", "december", "dezember",
+    ),
+    "relative_time": ("ago", "vor", "hace", "sitten"),
+}  # fmt: skip
+#: Everything whose lines the token table finds: the cue lists, then the patterns.
+_WORD_FILTERED = (*TOKEN_FILTERED_CUE_LISTS, *PATTERN_KEY_WORDS)
 # stoplists shipped as resources/cues/stop-<language>.txt
 STOPWORD_LANGUAGES = ("en", "de", "es", "fi")
 
@@ -90,13 +105,15 @@ def cue_phrases(name: str) -> _CuePhrases:
 
 @lru_cache(maxsize=1)
 def _cue_symbols() -> tuple[dict[str, int], np.ndarray]:
-    """Every character of the cue lists but the space as a symbol (1, 2, ...),
-    and the symbol each character of the Basic Multilingual Plane matches
-    case-insensitively (0: none), asked of the regular-expression engine
-    itself (besides its cases, "s" matches the long s, "k" the Kelvin sign).
-    No character beyond the plane matches one, and none matches two (tests
-    check both)."""
-    chars = sorted({char for name in TOKEN_FILTERED_CUE_LISTS for cue in load_cues(name) for char in cue} - {" "})
+    """Every character of the cue lists and of the patterns' key words but
+    the space as a symbol (1, 2, ...), and the symbol each character of the
+    Basic Multilingual Plane matches case-insensitively (0: none), asked of
+    the regular-expression engine itself (besides its cases, "s" matches the
+    long s, "k" the Kelvin sign). No character beyond the plane matches
+    one, and none matches two (tests check both)."""
+    words = [cue for name in TOKEN_FILTERED_CUE_LISTS for cue in load_cues(name)]
+    words += [word for key_words in PATTERN_KEY_WORDS.values() for word in key_words]
+    chars = sorted({char for word in words for char in word} - {" "})
     symbols = {char: k + 1 for k, char in enumerate(chars)}
     table = np.zeros(0x10000, dtype=np.uint16)
     # one pass: each character of the plane against every symbol, the first that matches
@@ -107,10 +124,10 @@ def _cue_symbols() -> tuple[dict[str, int], np.ndarray]:
 
 
 # The token table's bits: a word's stoplists (bit k: STOPWORD_LANGUAGES[k]),
-# then the cue lists with a cue keyed by it (_cue_key_words; in the order of
-# TOKEN_FILTERED_CUE_LISTS). The C pass keeps 16 bits.
+# then the cue lists with a cue keyed by it and the patterns it is a key
+# word of (_cue_key_words; in the order of _WORD_FILTERED). The C pass keeps 16 bits.
 _STOPLIST_BITS = (1 << len(STOPWORD_LANGUAGES)) - 1
-assert len(STOPWORD_LANGUAGES) + len(TOKEN_FILTERED_CUE_LISTS) <= 16
+assert len(STOPWORD_LANGUAGES) + len(_WORD_FILTERED) <= 16
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +144,7 @@ def _token_bits() -> dict[str, int]:
     for k, lang in enumerate(STOPWORD_LANGUAGES):
         for word in load_cues(f"stop-{lang}"):
             bits[word] = bits.get(word, 0) | (1 << k)
-    for name in TOKEN_FILTERED_CUE_LISTS:
+    for name in _WORD_FILTERED:
         bit = _cue_token_bit(name)
         for word in _cue_key_words(name) or ():
             bits[word] = bits.get(word, 0) | bit
@@ -135,11 +152,11 @@ def _token_bits() -> dict[str, int]:
 
 
 def _cue_token_bit(name: str) -> int | None:
-    """The token table's bit of the cue list ``name``, or None when its cues
-    cannot be found from their words."""
-    if name not in TOKEN_FILTERED_CUE_LISTS or _cue_key_words(name) is None:
+    """The token table's bit of the cue list or pattern ``name``, or None
+    when its matches cannot be found from their words."""
+    if name not in _WORD_FILTERED or _cue_key_words(name) is None:
         return None
-    return 1 << (len(STOPWORD_LANGUAGES) + TOKEN_FILTERED_CUE_LISTS.index(name))
+    return 1 << (len(STOPWORD_LANGUAGES) + _WORD_FILTERED.index(name))
 
 
 @lru_cache(maxsize=None)
@@ -147,7 +164,10 @@ def _cue_key_words(name: str) -> frozenset[str] | None:
     """One word (run of word characters) of each cue of the list, its
     longest (the rarest, mostly: "other" of "in other news"), or None when a
     cue has no word, or holds a letter that is not its own lower case under
-    the regex engine's case-folding (no cue list does)."""
+    the regex engine's case-folding (no cue list does). For a pattern of
+    PATTERN_KEY_WORDS, its key words."""
+    if name in PATTERN_KEY_WORDS:
+        return frozenset(PATTERN_KEY_WORDS[name])
     words = set()
     for cue in load_cues(name):
         runs = re.findall(r"\w+", cue)

@@ -16,21 +16,27 @@ import numpy as np
 
 from .families import _Batch, _distance_ahead, _distance_back
 from .cues import cue_phrases
-from .text import _DIGIT, _LOWER, _SP, _UPPER
+from .text import _DIGIT, _LOWER, _SP, _UPPER, _SplitPattern
 
 #: How far back and ahead (in lines) a post marker is looked for.
 THREAD_REACH = 50
 #: A line of at most this many words with a thread cue marks a post ("Michael F Dougherty says:").
 MARKER_WORDS = 5
-#: Relative times that date a post ("3 hours ago", "vor 2 Tagen").
-_AGO = re.compile(
-    (
-        r"\b\d+_+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)_+ago\b"
-        r"|\bvor_+\d+_+(?:sekunden|minuten|min\.?|stunden|std\.?|tagen|wochen|monaten|jahren)\b"
-        r"|\bhace_+\d+_+(?:segundos?|minutos?|horas?|días?|semanas?|meses|años?)\b"
-        r"|\b\d+_+(?:sekuntia|minuuttia|tuntia|päivää|viikkoa|kuukautta|vuotta)_+sitten\b"
-    ).replace("_", _SP),
-    re.IGNORECASE,
+#: Relative times that date a post ("3 hours ago", "vor 2 Tagen"). Each
+#: match holds "ago", "vor", "hace" or "sitten" as a whole word, so only the
+#: lines with one are read (cues.PATTERN_KEY_WORDS).
+_AGO = _SplitPattern(
+    led=None,
+    keyed=re.compile(
+        (
+            r"\b\d+_+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)_+ago\b"
+            r"|\bvor_+\d+_+(?:sekunden|minuten|min\.?|stunden|std\.?|tagen|wochen|monaten|jahren)\b"
+            r"|\bhace_+\d+_+(?:segundos?|minutos?|horas?|días?|semanas?|meses|años?)\b"
+            r"|\b\d+_+(?:sekuntia|minuuttia|tuntia|päivää|viikkoa|kuukautta|vuotta)_+sitten\b"
+        ).replace("_", _SP),
+        re.IGNORECASE,
+    ),
+    key="relative_time",
 )
 #: A line that starts as a list item: a bullet, or "1." / "2)" / "a)".
 _BULLET = re.compile(r"^[^\S\n]*(?:[-*•·▪►▸→–—✓✔]|\d{1,3}[.)](?!\d)|[a-z][)])[^\S\n]", re.MULTILINE)

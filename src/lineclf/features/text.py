@@ -48,14 +48,63 @@ _SEPARATORS = "|•·›»/>\\–—"
 # Patterns run over a whole document joined by newlines: their spaces must not
 # match a newline, or a match would span two lines.
 _SP = r"[^\S\n]"
-_DATE = re.compile(
-    (
-        r"\b\d{1,2}\._?\d{1,2}\._?(?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
-        r"|\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
-        r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\.?_+\d{1,4}\b"
-        r"|\b\d{1,2}\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b"
-    ).replace("_", _SP),
-    re.IGNORECASE,
+
+
+@dataclass(frozen=True)
+class _SplitPattern:
+    """One regular expression's matches, found faster in two parts.
+
+    ``led``: its alternatives that start with a digit, written to start
+    with ``\\d`` (``\\b\\d`` as ``\\d(?<!\\w\\d)``), so that the regex engine
+    skips from digit to digit in C instead of trying every position; or None.
+    ``keyed``: the others, each match of which holds one of the words of
+    ``key`` (a name of cues.PATTERN_KEY_WORDS) as a whole word: they are
+    read only on the lines with one (:meth:`_Chars.cue_lines`).
+
+    Where both are read, :meth:`spans` merges their matches as the one
+    regular expression's ``finditer`` finds them: the leftmost first, the
+    next from where it ends. No two start at one place (a digit matches no letter).
+    """
+
+    led: re.Pattern | None
+    keyed: re.Pattern
+    key: str
+
+    def spans(self, text: str) -> np.ndarray:
+        """The matches in ``text``, left to right: an ``(n, 2)`` array of start and end."""
+        out = []
+        searches = [p for p in (self.led, self.keyed) if p is not None]
+        found = [p.search(text) for p in searches]
+        while any(m is not None for m in found):
+            first = min((m for m in found if m is not None), key=lambda m: m.start())
+            out.append(first.span())
+            end = first.end()  # every alternative consumes a character: no empty match
+            found = [p.search(text, end) if m is not None and m.start() < end else m for p, m in zip(searches, found)]
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+_MONTHS = (
+    r"jan(?:uary|uar)?|feb(?:ruary|ruar)?|m(?:ar(?:ch)?|ärz)|apr(?:il)?|ma[iy]|june?|juni|july?|juli"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?"
+)
+#: Dates: "12.03.2024", "2024-03-12", "3/12/24", "March 12", "12. März 2024".
+#: As one regular expression (under re.IGNORECASE, "_" a space other than a
+#: line break), each alternative starting with ``\b``:
+#:     \d{1,2}\._?\d{1,2}\._?(?:\d{2}|\d{4})\b | \d{4}-\d{2}-\d{2}\b | \d{1,2}/\d{1,2}/\d{2,4}\b
+#:     | (?:<a month of _MONTHS>)\.?_+\d{1,4}\b
+#:     | \d{1,2}\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b
+#: which is what the tests compare with. The month's alternative ends where
+#: its name does, at a word's end: its key words are the names.
+_DATE = _SplitPattern(
+    led=re.compile(
+        (
+            r"\d(?<!\w\d)(?:\d?\._?\d{1,2}\._?(?:\d{2}|\d{4})\b|\d{3}-\d{2}-\d{2}\b|\d?/\d{1,2}/\d{2,4}\b"
+            r"|\d?\.?_+(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?_+\d{4}\b)"
+        ).replace("_", _SP),
+        re.IGNORECASE,
+    ),
+    keyed=re.compile((r"\b(?:" + _MONTHS + r")\.?_+\d{1,4}\b").replace("_", _SP), re.IGNORECASE),
+    key="month",
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|de|at|ch|uk|be|it)\b|\S+@\S+\.\w+", re.IGNORECASE)
@@ -233,8 +282,9 @@ class _Chars:
 
     def cue_lines(self, name: str) -> np.ndarray | None:
         """The lines where a cue of the list ``name`` (one of
-        TOKEN_FILTERED_CUE_LISTS) may match: a prefilter for :meth:`find`, or
-        None when the list's cues cannot be found from words.
+        TOKEN_FILTERED_CUE_LISTS), or a match of a pattern of
+        PATTERN_KEY_WORDS, may be: a prefilter for :meth:`find`, or None
+        when the list's cues cannot be found from words.
 
         Each run of word characters in a cue is a whole word wherever the cue
         matches (the cue's other characters, and the ``(?<!\\w)`` and
@@ -260,7 +310,9 @@ class _Chars:
         """The lines where ``pattern`` matches."""
         return np.unique(self.line_of(_match_starts(pattern, self.text)))
 
-    def find(self, pattern: "re.Pattern | _CuePhrases", within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def find(
+        self, pattern: "re.Pattern | _CuePhrases | _SplitPattern", within: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The line and the length of every match of ``pattern`` (a regular
         expression, or a list's cues: :func:`cue_phrases`).
 
@@ -271,16 +323,30 @@ class _Chars:
         matches: none spans a newline, and the newline before and after a line
         looks to ``\\b`` and lookarounds just like the start and end of the text.
         """
+        if isinstance(pattern, _SplitPattern):
+            return self._find_split(pattern, within)
         if within is None:
             return self._find_in(self.text, self.starts, pattern, None)
         units = [self.units[i] for i in within]
         return self._find_in("\n".join(units), _line_starts(_lengths(units)), pattern, within)
 
+    def _find_split(self, pattern: _SplitPattern, within: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`find` for a :class:`_SplitPattern`: both parts, merged, on
+        the lines with a key word; the part led by a digit on the others."""
+        lines = np.arange(len(self.units)) if within is None else np.asarray(within, dtype=np.int64)
+        keyed = np.intersect1d(lines, self.cue_lines(pattern.key))
+        found = [self._find_in("\n".join(self.units[i] for i in keyed), _line_starts(self.lengths[keyed]), pattern, keyed)]
+        if pattern.led is not None:
+            found.append(self.find(pattern.led, np.setdiff1d(lines, keyed)))
+        line, length = (np.concatenate(parts) for parts in zip(*found))
+        order = np.argsort(line, kind="stable")  # each line's matches are in one part, in order
+        return line[order], length[order]
+
     @staticmethod
     def _find_in(
-        text: str, starts: np.ndarray, pattern: "re.Pattern | _CuePhrases", lines: np.ndarray | None
+        text: str, starts: np.ndarray, pattern: "re.Pattern | _CuePhrases | _SplitPattern", lines: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(pattern, _CuePhrases):
+        if isinstance(pattern, (_CuePhrases, _SplitPattern)):
             spans = pattern.spans(text)
         else:
             spans = np.array([m.span() for m in pattern.finditer(text)], dtype=np.int64).reshape(-1, 2)
