@@ -65,10 +65,10 @@ def drop_families(names: list[str]) -> None:
 
 def drop_region() -> None:
     """Leave the second pass's region features out (they are its last columns)."""
-    from lineclf.model import passes
+    from lineclf.model import revision
 
-    passes.region_features = lambda part, is_long: np.zeros((len(part), 0))
-    passes.REGION_COLUMNS = 0
+    revision.region_features = lambda pages, proba, is_long, body_sums: np.zeros((int(pages.length.sum()), 0))
+    revision.REGION_COLUMNS = 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,25 +24,16 @@ from ..features import (
     SITE_FEATURE_NAMES,
     SiteCounts,
     batch_features,
-    densest_run,
     feature_names,
-    run_position,
-    shift,
     site_features,
-    window_mean,
 )
 from ..errors import DataFormatError, UsageError
 from ..labels import LABELS, PARTIAL_LABELS
 from .hashing import HashedText, hashed_words
 from .linear import LinearPass
+from .revision import revision_features
 from .trees import TreeEnsemble
 
-#: Neighbour offsets whose first-pass probabilities the second pass sees.
-SECOND_PASS_CONTEXT = (-3, -2, -1, 1, 2, 3)
-#: Lines on either side over which the second pass averages the first's body probability.
-REGION_RADIUS = 8
-#: Distances (in lines) to the nearest long line are capped here.
-REGION_REACH = 50
 
 
 def unit_offsets(documents: Sequence[Document]) -> np.ndarray:
@@ -129,7 +120,7 @@ def second_pass_proba(
     revision features when the caller has them already."""
     if revision is None:
         revision = second_pass_revision(X, first, offsets)
-    return in_label_order(trees.classes, trees.proba(np.hstack([X, revision])))
+    return in_label_order(trees.classes, trees.proba(X, revision))
 
 
 def second_pass_revision(X: np.ndarray, first: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
@@ -190,72 +181,6 @@ def in_label_order(classes: np.ndarray, proba: np.ndarray) -> np.ndarray:
 def long_lines(X: np.ndarray) -> np.ndarray:
     """Which rows of the layout features ``X`` are long lines (their own ``long`` column)."""
     return X[:, feature_names(()).index("long")] > 0.5
-
-
-def revision_features(proba: np.ndarray, offsets: np.ndarray, is_long: np.ndarray) -> np.ndarray:
-    """What the second pass sees of the first: the line's and its neighbours'
-    probabilities, the page's label mix, each probability relative to the
-    page's highest for that label (a page has one main headline), where the
-    line lies relative to the page's most body-like run of lines, and its
-    place in the main content (:func:`region_features`; ``is_long``: which
-    lines are long)."""
-    body = LABELS.index("body")
-    width = len(LABELS) * (3 + len(SECOND_PASS_CONTEXT)) + 3 + REGION_COLUMNS
-    blocks = [np.zeros((0, width))]
-    for a, b in zip(offsets[:-1], offsets[1:]):
-        part = proba[a:b]
-        if len(part) == 0:
-            continue
-        start, end = densest_run(part[:, body] > 0.5, part[:, body])
-        blocks.append(
-            np.hstack(
-                [part]
-                + [shift(part, k) for k in SECOND_PASS_CONTEXT]
-                + [
-                    np.broadcast_to(part.mean(axis=0), part.shape),
-                    part / np.maximum(part.max(axis=0), 1e-9),
-                    run_position(len(part), start, end),
-                    region_features(part, is_long[a:b]),
-                ]
-            )
-        )
-    return np.vstack(blocks)
-
-
-#: Columns of :func:`region_features`.
-REGION_COLUMNS = 8
-
-
-def region_features(part: np.ndarray, is_long: np.ndarray) -> np.ndarray:
-    """Where each line of one page lies in its main content, from the first
-    pass's probabilities ``part``: the body probability of the nearest long
-    line before and after it (a list between two paragraphs is inside the
-    article, a list after its last one is not) and how far those are, the
-    body probability around it, the share of the page's body probability
-    before it, and its signed distance from the most headline-like line."""
-    body, headline = LABELS.index("body"), LABELS.index("headline")
-    n = len(part)
-    index = np.arange(n)
-    p = part[:, body]
-    # the nearest long line strictly before and strictly after each line
-    before_at = np.concatenate(([-1], np.maximum.accumulate(np.where(is_long, index, -1))[:-1]))
-    after_at = np.concatenate((np.minimum.accumulate(np.where(is_long, index, n)[::-1])[::-1][1:], [n]))
-    has_before, has_after = before_at >= 0, after_at < n
-    before = np.where(has_before, p[np.maximum(before_at, 0)], 0.0)
-    after = np.where(has_after, p[np.minimum(after_at, n - 1)], 0.0)
-    signed = index - int(np.argmax(part[:, headline]))
-    return np.column_stack(
-        [
-            before,
-            after,
-            np.minimum(before, after),
-            np.log1p(np.where(has_before, index - before_at, REGION_REACH).clip(0, REGION_REACH)),
-            np.log1p(np.where(has_after, after_at - index, REGION_REACH).clip(0, REGION_REACH)),
-            window_mean(p, REGION_RADIUS),
-            (np.cumsum(p) - p) / max(p.sum(), 1e-9),
-            np.sign(signed) * np.log1p(np.abs(signed)),
-        ]
-    )
 
 
 def document_labels(documents: Sequence[Document], labels, purpose: str):
