@@ -93,6 +93,9 @@ def test_quickscorer_finds_the_leaves_the_walk_finds(leaves):
     assert sizes.max() == leaves
     for rows in (X, X[:1], X[:2], X[:3], X[:5], X[:0]):
         np.testing.assert_array_equal(trees.raw(rows), _walked(trees, rows))
+        # the columns in two arrays, split anywhere, as the second pass gives its layout and revision features
+        for cut in (0, 1, 5, X.shape[1] - 1, X.shape[1]):
+            np.testing.assert_array_equal(trees.raw(rows[:, :cut], rows[:, cut:]), _walked(trees, rows))
     np.testing.assert_array_equal(trees.proba(X), model.predict_proba(X))
 
 
@@ -154,9 +157,11 @@ def test_quickscorer_refuses_tables_it_could_not_read_safely():
 
     def score(**changed):
         arrays = {name: getattr(tables, name).copy() for name in tables.__dataclass_fields__}
+        x, extra = changed.pop("X", X), changed.pop("extra", np.zeros((len(X), 0)))
         arrays.update(changed)
-        score_trees(X, X.shape[1], arrays["feature_start"], arrays["threshold"], arrays["missing_left"],
-                    arrays["tree"], arrays["keep"], arrays["leaf_start"], arrays["leaf_value"], out, trees.n_scores)  # fmt: skip
+        score_trees(x, x.shape[1], extra, extra.shape[1], arrays["feature_start"], arrays["threshold"],
+                    arrays["missing_left"], arrays["tree"], arrays["keep"], arrays["leaf_start"], arrays["leaf_value"],
+                    out, trees.n_scores)  # fmt: skip
 
     score()
 
@@ -185,6 +190,12 @@ def test_quickscorer_refuses_tables_it_could_not_read_safely():
         score(missing_left=tables.missing_left[:-1].copy())
     with pytest.raises(TypeError, match="bytes"):
         score(tree=tables.tree.astype(np.int64))
+    # the extra columns must be of the same rows, and the two together every feature
+    score(X=np.ascontiguousarray(X[:, :2]), extra=np.ascontiguousarray(X[:, 2:]))
+    with pytest.raises(ValueError, match="shapes"):
+        score(X=np.ascontiguousarray(X[:, :2]), extra=np.ascontiguousarray(X[:-1, 2:]))
+    with pytest.raises(ValueError, match="shapes"):
+        score(X=np.ascontiguousarray(X[:, :2]), extra=np.ascontiguousarray(X[:, 3:]))
 
 
 def test_pickles_and_refuses_a_different_feature_count():

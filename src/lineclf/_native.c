@@ -551,7 +551,7 @@ static int check_offsets(const int64_t *offsets, Py_ssize_t n, Py_ssize_t total,
     return 0;
 }
 
-/* The arguments of walk_trees and score_trees: X, n_features, seven arrays
+/* The arguments of walk_trees: X, n_features, seven arrays
  * of the trees, out, k; the nine buffers into views (as get_buffers): 0, or
  * -1 with none held. */
 static int tree_args(PyObject *args, Py_buffer *const views[9], const Py_ssize_t sizes[9], const char *const names[9],
@@ -764,8 +764,9 @@ done:
 /* ------------------------------------------------------------------ score_trees */
 
 PyDoc_STRVAR(score_trees_doc,
-"score_trees(X, n_features, feature_start, threshold, missing_left, tree, keep, leaf_start, leaf_value, out, k)\n\n"
-"Adds to out what walk_trees adds, found by QuickScorer (Lucchese et al.,\n"
+"score_trees(X, n_x, extra, n_extra, feature_start, threshold, missing_left, tree, keep, leaf_start, leaf_value, out, k)\n\n"
+"Adds to out what walk_trees adds for the rows of X (n_x columns) followed\n"
+"by those of extra (n_extra columns; the same rows), found by QuickScorer (Lucchese et al.,\n"
 "SIGIR 2015) instead of by following each tree from its root: a row reads\n"
 "each feature's splits in ascending order of threshold for as long as its\n"
 "value exceeds them; each split it so goes right at clears the leaves of the\n"
@@ -775,7 +776,7 @@ PyDoc_STRVAR(score_trees_doc,
 "left, at most 64 to a tree.\n\n"
 "Splits are parallel arrays ordered by feature, then threshold: float64\n"
 "threshold, uint8 missing_left, int32 tree, uint64 keep; those of feature f\n"
-"are feature_start[f]:feature_start[f + 1] (int64, n_features + 1 items).\n"
+"are feature_start[f]:feature_start[f + 1] (int64, n_x + n_extra + 1 items).\n"
 "The leaves of tree t are leaf_value[leaf_start[t]:leaf_start[t + 1]] (int32\n"
 "offsets, float64 values). Tree t adds to column t % k of out, the trees in\n"
 "their order, as walk_trees adds.");
@@ -823,20 +824,26 @@ static inline void score_feature(const Split *p, const Split *end, const double 
 
 static PyObject *score_trees(PyObject *self, PyObject *args)
 {
-    Py_buffer x, fstart, threshold, missing, tree, keep, lstart, lvalue, out;
-    Py_buffer *const views[] = {&x, &fstart, &threshold, &missing, &tree, &keep, &lstart, &lvalue, &out};
-    static const Py_ssize_t sizes[] = {8, 8, 8, 1, 4, 8, 4, 8, 8};
-    static const char *const names[] = {"X", "feature_start", "threshold", "missing_left", "tree", "keep",
+    Py_buffer x, extra, fstart, threshold, missing, tree, keep, lstart, lvalue, out;
+    Py_buffer *const views[] = {&x, &extra, &fstart, &threshold, &missing, &tree, &keep, &lstart, &lvalue, &out};
+    static const Py_ssize_t sizes[] = {8, 8, 8, 8, 1, 4, 8, 4, 8, 8};
+    static const char *const names[] = {"X", "extra", "feature_start", "threshold", "missing_left", "tree", "keep",
                                         "leaf_start", "leaf_value", "out"};
-    Py_ssize_t n_features, k;
-    if (tree_args(args, views, sizes, names, &n_features, &k) < 0)
+    PyObject *o[10];
+    Py_ssize_t n_x, n_extra, k;
+    if (!PyArg_ParseTuple(args, "OnOnOOOOOOOOn", &o[0], &n_x, &o[1], &n_extra, &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &o[9], &k))
+        return NULL;
+    if (get_buffers(o, views, sizes, names, 10) < 0)
         return NULL;
     Split *splits = NULL;
     uint64_t *initial = NULL, *bits = NULL;
     int ok = 0;
     const Py_ssize_t n_splits = items(&threshold), n_trees = items(&lstart) - 1;
-    const Py_ssize_t n_rows = n_features > 0 ? items(&x) / n_features : 0;
-    if (n_features < 1 || k < 1 || n_trees < 0 || items(&x) != n_rows * n_features || items(&out) != n_rows * k
+    const Py_ssize_t n_features = n_x + n_extra;
+    const Py_ssize_t n_rows = n_x > 0 ? items(&x) / n_x : (n_extra > 0 ? items(&extra) / n_extra : 0);
+    if (n_x < 0 || n_extra < 0 || n_features < 1 || k < 1 || n_trees < 0 || items(&x) != n_rows * n_x
+        || items(&extra) != n_rows * n_extra || items(&out) != n_rows * k
         || items(&fstart) != n_features + 1 || items(&missing) != n_splits || items(&tree) != n_splits
         || items(&keep) != n_splits) {
         PyErr_SetString(PyExc_ValueError, "score_trees: arrays of inconsistent shapes");
@@ -844,7 +851,7 @@ static PyObject *score_trees(PyObject *self, PyObject *args)
     }
     const int64_t *start = fstart.buf;
     const int32_t *owner = tree.buf, *first_leaf = lstart.buf;
-    const double *leaf_value = lvalue.buf, *rows = x.buf;
+    const double *leaf_value = lvalue.buf, *rows = x.buf, *extra_rows = extra.buf;
     double *y = out.buf;
     /* the loop follows these unchecked: every offset and tree index is checked first */
     if (check_offsets(start, n_features, n_splits, "score_trees: feature") < 0)
@@ -903,8 +910,11 @@ static PyObject *score_trees(PyObject *self, PyObject *args)
             if (start[f] == start[f + 1])
                 continue;
             double values[SCORE_LANES];
+            /* feature f is a column of X, or (past its columns) of extra */
+            const double *column = f < n_x ? rows + f : extra_rows + (f - n_x);
+            const Py_ssize_t stride = f < n_x ? n_x : n_extra;
             for (int j = 0; j < lanes; j++)
-                values[j] = rows[(r0 + j) * n_features + f];
+                values[j] = column[(r0 + j) * stride];
             score_feature(splits + start[f], splits + start[f + 1], values, lane_bits, lanes);
         }
         for (int j = 0; j < lanes; j++) {
@@ -925,7 +935,7 @@ done:
     PyMem_Free(splits);
     PyMem_Free(initial);
     PyMem_Free(bits);
-    release_buffers(views, 9);
+    release_buffers(views, 10);
     if (ok)
         Py_RETURN_NONE;
     return NULL;

@@ -70,30 +70,34 @@ class TreeEnsemble:
     def n_iterations(self) -> int:
         return len(self.roots) // self.n_scores
 
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """The raw scores of the rows ``X`` (float64, one column per feature)."""
+    def raw(self, X: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """The raw scores of the rows ``X`` (float64, one column per feature),
+        or of ``X`` and ``extra`` side by side (QuickScorer reads both where
+        they are, sparing a copy of the two stacked)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"the tree model expects {self.n_features} features, got {X.shape[-1]}")
+        extra = np.zeros((len(X), 0)) if extra is None else np.ascontiguousarray(extra, dtype=np.float64)
+        if X.ndim != 2 or extra.ndim != 2 or len(extra) != len(X) or X.shape[1] + extra.shape[1] != self.n_features:
+            raise ValueError(f"the tree model expects {self.n_features} features, got {X.shape[-1] + extra.shape[-1]}")
         raw = np.empty((len(X), self.n_scores))
         raw[:] = self.baseline
         # one call either way: the C loops take the rows in cache-sized blocks themselves
         if self.splits is not None:
             tables = self.splits
             score_trees(
-                X, self.n_features, tables.feature_start, tables.threshold, tables.missing_left,
+                X, X.shape[1], extra, extra.shape[1], tables.feature_start, tables.threshold, tables.missing_left,
                 tables.tree, tables.keep, tables.leaf_start, tables.leaf_value, raw, self.n_scores,
             )  # fmt: skip
         else:
             walk_trees(
-                X, self.n_features, self.feature, self.threshold, self.missing_left,
-                self.left, self.right, self.value, self.roots, raw, self.n_scores,
+                np.hstack([X, extra]) if extra.shape[1] else X, self.n_features, self.feature, self.threshold,
+                self.missing_left, self.left, self.right, self.value, self.roots, raw, self.n_scores,
             )  # fmt: skip
         return raw
 
-    def proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities, one column per label in ``classes``: the estimator's ``predict_proba``."""
-        raw = self.raw(X)
+    def proba(self, X: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities, one column per label in ``classes``: the estimator's
+        ``predict_proba`` (of ``X`` and ``extra`` side by side: :meth:`raw`)."""
+        raw = self.raw(X, extra)
         if self.n_scores == 1:  # as HalfBinomialLoss: expit of the second label's score
             positive = 1 / (1 + np.exp(-raw[:, 0]))
             return np.column_stack([1 - positive, positive])
