@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from lineclf.features import cues
 from lineclf.features import text as features
-from lineclf.features.structure import _AGO, _CODE
+from lineclf.features.structure import _AGO, _BULLET, _CODE, _bullet_lines
 from lineclf.document import Document
 from lineclf.features import (
     DEFAULT_CONTEXT,
@@ -525,6 +525,8 @@ _PIECES = st.sampled_from(
      # dates and relative times where the split patterns' parts meet: a month and a number, words in other cases
      "Sept.", "SEPTEMBER", "März", "MÄRZ", "dez", "ſept", "Oct", "\u212aW", "mai", " 5", "5 ", "12. ", "2020", "a1", "_7",
      "3 Hours AGO", "hace 3 horas", "5 päivää sitten", "vor", "ago", "Jul 4", "4 Jul 2020", "1.2.", "99/1/2024", "1999-12-31",
+     # list items: bullets, numbers and letters first, after spaces of every kind or a character that is none
+     "• ", "- ", "12. ", "a) ", "B) ", "\U0001D7D9) ", "\u0663. ", "\x1c", "\u2003", "\u200b", "✔ ", "1234. ",
      # punctuation the counts look for: sentence ends, quotes, brackets, separators, specials
      "Hi! Yes? No.", "„Zitat“", "«a»", "(a)", "[1]", "© 2020 | • ›", "a, b: c", "\t", "…", "#1 @x +*"]
 )
@@ -541,6 +543,7 @@ def test_patterns_find_the_same_matches_in_the_lines_their_prefilter_finds(lines
         (features._TIME, chars.time_lines),
         (features._URL, chars.lines_with(features._URL_NEEDS)),
         (_CODE, chars.code_lines),
+        (_BULLET, _bullet_lines(chars)),
         *((cues.cue_phrases(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
         *((_cue_regex(name), chars.cue_lines(name)) for name in cues.TOKEN_FILTERED_CUE_LISTS),
     ]

@@ -16,7 +16,7 @@ import numpy as np
 
 from .families import _Batch, _distance_ahead, _distance_back
 from .cues import cue_phrases
-from .text import _DIGIT, _LOWER, _SP, _UPPER, _SplitPattern
+from .text import _DIGIT, _LOWER, _SP, _UPPER, _codes, _SplitPattern
 
 #: How far back and ahead (in lines) a post marker is looked for.
 THREAD_REACH = 50
@@ -40,6 +40,8 @@ _AGO = _SplitPattern(
 )
 #: A line that starts as a list item: a bullet, or "1." / "2)" / "a)".
 _BULLET = re.compile(r"^[^\S\n]*(?:[-*•·▪►▸→–—✓✔]|\d{1,3}[.)](?!\d)|[a-z][)])[^\S\n]", re.MULTILINE)
+#: What a list item's first visible character is, besides a digit.
+_BULLET_STARTS = "-*•·▪►▸→–—✓✔abcdefghijklmnopqrstuvwxyz"
 #: What code looks like: braces, semicolons at the end, assignments, calls, tags, shell prompts.
 _CODE = re.compile(
     r"[{}]|;[^\S\n]*$|[^\s=!<>]=[^=]|==|=>|->|::|\w\(\)|\w\([^()\n]*\)[^\S\n]*[;:{]?[^\S\n]*$|</?[a-z]+[^\n>]*>"
@@ -90,7 +92,7 @@ def shape_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
     chars = batch.chars
     n = batch.n_lines
     bullet = np.zeros(n)
-    bullet[chars.lines_with(_BULLET)] = 1.0
+    bullet[chars.lines_with(_BULLET, within=_bullet_lines(chars))] = 1.0
     code = chars.count_matches(_CODE, within=chars.code_lines).clip(0, 3)
     words = chars.words
     visible_first = _first_visible_flags(batch)
@@ -110,6 +112,21 @@ def shape_features(batch: _Batch) -> tuple[np.ndarray, list[str]]:
         "shape_run_short": ((run_len >= 3) & (words <= 6)).astype(float),
     }
     return np.column_stack([np.asarray(v, dtype=float) for v in cols.values()]), list(cols)
+
+
+def _bullet_lines(chars) -> np.ndarray:
+    """The lines where _BULLET may match, a prefilter for it: those whose
+    first visible character may start a list item. Every whitespace
+    character before it is a space or unclassified in the character table
+    (neither is visible), so that character is the first visible one; a
+    digit beyond the Basic Multilingual Plane is no digit there."""
+    if len(chars.codes) == 0:  # no line holds a character
+        return np.zeros(0, dtype=np.int64)
+    first = chars.first_visible
+    at = np.minimum(first, len(chars.codes) - 1)
+    codes = chars.codes[at]
+    may = ((chars.flags_at(at) & _DIGIT) > 0) | np.isin(codes, _codes(_BULLET_STARTS)) | (codes >= 0x10000)
+    return np.flatnonzero(may & (first < len(chars.codes)))
 
 
 def _first_visible_flags(batch: _Batch) -> np.ndarray:

@@ -306,9 +306,11 @@ class _Chars:
     def _case_risky_lines(self) -> np.ndarray:
         return np.flatnonzero(self.count("case_risky"))
 
-    def lines_with(self, pattern: re.Pattern) -> np.ndarray:
-        """The lines where ``pattern`` matches."""
-        return np.unique(self.line_of(_match_starts(pattern, self.text)))
+    def lines_with(self, pattern: re.Pattern, within: np.ndarray | None = None) -> np.ndarray:
+        """The lines where ``pattern`` matches (``within``: as for :meth:`find`)."""
+        if within is None:
+            return np.unique(self.line_of(_match_starts(pattern, self.text)))
+        return np.unique(self.find(pattern, within)[0])
 
     def find(
         self, pattern: "re.Pattern | _CuePhrases | _SplitPattern", within: np.ndarray | None = None
