@@ -527,6 +527,8 @@ _PIECES = st.sampled_from(
      "3 Hours AGO", "hace 3 horas", "5 päivää sitten", "vor", "ago", "Jul 4", "4 Jul 2020", "1.2.", "99/1/2024", "1999-12-31",
      # list items: bullets, numbers and letters first, after spaces of every kind or a character that is none
      "• ", "- ", "12. ", "a) ", "B) ", "\U0001D7D9) ", "\u0663. ", "\x1c", "\u2003", "\u200b", "✔ ", "1234. ",
+     # calls and brackets: a word character before "(" or not
+     "f(x)", "g()", "_(", "_()", "é(1)", "\U0001D400()", "(AP)", " (", "²(",
      # punctuation the counts look for: sentence ends, quotes, brackets, separators, specials
      "Hi! Yes? No.", "„Zitat“", "«a»", "(a)", "[1]", "© 2020 | • ›", "a, b: c", "\t", "…", "#1 @x +*"]
 )

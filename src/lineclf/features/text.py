@@ -152,7 +152,7 @@ def _codes(chars: str) -> np.ndarray:
 # "//": see _Chars.code_lines)
 _MARKED = {
     ".!?": MARK_SENTENCE_END, _SEPARATORS: MARK_SEPARATOR, _QUOTES: MARK_QUOTE, "()[]": MARK_PAREN,
-    "©@#+*": MARK_SPECIAL, "{};=(<$#>": MARK_CODE,
+    "©@#+*": MARK_SPECIAL, "{};=<$#>": MARK_CODE,
 }  # fmt: skip
 _SENTENCE_END, _SEPARATOR, _QUOTE, _PAREN, _SPECIAL, _CODE_MARK = _MARKED.values()
 
@@ -211,7 +211,7 @@ class _Chars:
         ``colons``, ``commas`` (characters of _MARKED and the two); and
         ``sentences`` (a terminal .!? followed by whitespace, or ending its
         page's last line); ``code_marks`` and ``slashes`` (characters of
-        ``{};=(<$#>``, and "/"); ``maybe_digit`` and ``case_risky`` (characters that
+        ``{};=<$#>``, and "/"); ``maybe_digit`` and ``case_risky`` (characters that
         may be a decimal digit, or may hide a cue from its word: see
         :attr:`digit_lines` and :meth:`cue_lines`); ``first_visible`` and
         ``last_visible`` (positions: see the properties of those names)."""
@@ -250,8 +250,15 @@ class _Chars:
     @property
     def code_lines(self) -> np.ndarray:
         """The lines that may look like code (:data:`.structure._CODE`): each
-        match holds one of ``{};=(<$#>``, or "::" or "//". A prefilter for :meth:`find`."""
-        return np.flatnonzero((self.count("code_marks") > 0) | (self.count("colons") >= 2) | (self.count("slashes") >= 2))
+        match holds one of ``{};=<$#>``, "::" or "//", or is a call, a word
+        character right before "(" (not a bracket after a space: "(AP)"). A
+        prefilter for :meth:`find`."""
+        marked = (self.count("code_marks") > 0) | (self.count("colons") >= 2) | (self.count("slashes") >= 2)
+        paren = np.flatnonzero(self.codes[1:] == ord("(")) + 1
+        before = self.codes[paren - 1]
+        # \w: a letter or digit of the table, "_", or anything beyond it
+        word = ((self.flags_at(paren - 1) & (_LETTER | _DIGIT)) > 0) | (before == ord("_")) | (before >= 0x10000)
+        return np.union1d(np.flatnonzero(marked), self.line_of(paren[word]))
 
     @property
     def time_lines(self) -> np.ndarray:
