@@ -630,9 +630,17 @@ def test_word_bits_are_the_table_entries_of_the_regex_engines_words(lines):
 
 def test_word_bits_refuses_a_table_it_cannot_keep():
     with pytest.raises(ValueError, match="16 bits"):
-        features.word_bits("a word", {"word": 1 << 16}, 10)
-    with pytest.raises(TypeError):
-        features.word_bits("a word", ["word"], 10)
+        cues.packed_words({"word": 1 << 16})
+    keys, starts, bits, longest = cues.packed_words({"word": 1, "a": 2, "zero": 0})
+    assert [np.frombuffer(b, dtype=t).tolist() for b, t in zip(features.word_bits("a word, zero", keys, starts, bits, longest), (np.int64, np.uint16))] == [[0, 0], [2, 1]]
+    with pytest.raises(ValueError, match="longer than longest"):
+        features.word_bits("a word", keys, starts, bits, 3)
+    with pytest.raises(ValueError, match="offsets out of range"):
+        features.word_bits("a word", keys[:-1], starts, bits, longest)
+    with pytest.raises(ValueError, match="shapes"):
+        features.word_bits("a word", keys, starts[:-1], bits, longest)
+    with pytest.raises(TypeError, match="bytes"):
+        features.word_bits("a word", keys, starts, bits.astype(np.int64), longest)
 
 
 def test_line_counts_refuses_lines_outside_the_text():

@@ -146,8 +146,15 @@ static int compare_int32(const void *a, const void *b)
 
 /* ------------------------------------------------------------------ words */
 
-/* A word character as the regular-expression engine's \w has it for str patterns. */
-static inline int is_word_char(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
+/* A word character as the regular-expression engine's \w has it for str
+ * patterns; ASCII, most of any text, from a test of ranges rather than the
+ * Unicode database. */
+static inline int is_word_char(Py_UCS4 ch)
+{
+    if (ch < 128)
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+    return Py_UNICODE_ISALNUM(ch);
+}
 
 /* The UTF-8 bytes of ch into out: their count. A surrogate (never a word
  * character) is written as any other code point, as 'surrogatepass' writes it. */
@@ -327,22 +334,104 @@ fail:
 
 /* ------------------------------------------------------------------ word_bits */
 
+static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable, const char *name);
+static Py_ssize_t items(const Py_buffer *view);
+static int check_offsets(const int64_t *offsets, Py_ssize_t n, Py_ssize_t total, const char *what);
+
 PyDoc_STRVAR(word_bits_doc,
-"word_bits(text, table, longest) -> (lines, bits)\n\n"
-"The words of text (its runs of word characters, \\w+) that table (a dict of\n"
-"str to int) maps to a non-zero int, in order: each one's line (lines are\n"
-"separated by '\\n'; int64) and its int (uint16), as bytearrays. No key is\n"
-"longer than longest characters, so longer words are not looked up.");
+"word_bits(text, keys, key_starts, key_bits, longest) -> (lines, bits)\n\n"
+"The words of text (its runs of word characters, \\w+) that are keys of the\n"
+"table, in order: each one's line (lines are separated by '\\n'; int64) and\n"
+"its key's bits (uint16), as bytearrays. Key k is the code points\n"
+"keys[key_starts[k]:key_starts[k + 1]] (uint32; int64 offsets) with the bits\n"
+"key_bits[k] (uint16; 0: none). No key is longer than longest characters,\n"
+"so longer words are not looked up; keys are looked up in a hash table\n"
+"built for the call, with no Python object per word.");
+
+/* FNV-1a, 64 bits, over a word's code points. */
+static inline uint64_t word_hash(const uint32_t *word, Py_ssize_t length)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        h ^= word[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+typedef struct {
+    const uint32_t *key; /* NULL: an empty slot */
+    Py_ssize_t length;
+    uint64_t hash;
+    uint16_t bits;
+} WordSlot;
+
+/* The slot of the word, or the empty slot where it would go (open addressing, linear probing). */
+static inline WordSlot *word_slot(WordSlot *slots, uint64_t mask, const uint32_t *word, Py_ssize_t length, uint64_t h)
+{
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+        WordSlot *slot = slots + i;
+        if (!slot->key || (slot->hash == h && slot->length == length
+                           && memcmp(slot->key, word, (size_t)length * sizeof(uint32_t)) == 0))
+            return slot;
+    }
+}
 
 static PyObject *word_bits(PyObject *self, PyObject *args)
 {
-    PyObject *text, *table;
+    PyObject *text, *o_keys, *o_starts, *o_bits;
     Py_ssize_t longest;
-    if (!PyArg_ParseTuple(args, "UO!n", &text, &PyDict_Type, &table, &longest))
+    if (!PyArg_ParseTuple(args, "UOOOn", &text, &o_keys, &o_starts, &o_bits, &longest))
         return NULL;
+    Py_buffer keys, starts, key_bits;
+    if (get_buffer(o_keys, &keys, 4, 0, "keys") < 0)
+        return NULL;
+    if (get_buffer(o_starts, &starts, 8, 0, "key_starts") < 0) {
+        PyBuffer_Release(&keys);
+        return NULL;
+    }
+    if (get_buffer(o_bits, &key_bits, 2, 0, "key_bits") < 0) {
+        PyBuffer_Release(&keys);
+        PyBuffer_Release(&starts);
+        return NULL;
+    }
     Growable lines = {NULL, 0, 0, sizeof(int64_t)}, bits = {NULL, 0, 0, sizeof(uint16_t)};
     Growable *const found_words[] = {&lines, &bits};
     PyObject *result = NULL;
+    WordSlot *slots = NULL;
+    uint32_t *word = NULL;
+    const Py_ssize_t n_keys = items(&key_bits);
+    const int64_t *start = starts.buf;
+    const uint32_t *key_chars = keys.buf;
+    const uint16_t *key_value = key_bits.buf;
+    if (longest < 0 || items(&starts) != n_keys + 1) {
+        PyErr_SetString(PyExc_ValueError, "word_bits: arrays of inconsistent shapes");
+        goto fail;
+    }
+    if (check_offsets(start, n_keys, items(&keys), "word_bits: key") < 0)
+        goto fail;
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)n_keys)
+        size *= 2;
+    slots = PyMem_Calloc(size, sizeof(WordSlot));
+    word = PyMem_Malloc((longest > 0 ? longest : 1) * sizeof(uint32_t));
+    if (!slots || !word) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < n_keys; k++) {
+        const Py_ssize_t length = start[k + 1] - start[k];
+        if (length > longest) {
+            PyErr_SetString(PyExc_ValueError, "word_bits: a key longer than longest");
+            goto fail;
+        }
+        const uint32_t *key = key_chars + start[k];
+        const uint64_t h = word_hash(key, length);
+        WordSlot *slot = word_slot(slots, size - 1, key, length, h);
+        /* a key given twice keeps its first bits */
+        if (!slot->key)
+            *slot = (WordSlot){key, length, h, key_value[k]};
+    }
     const int kind = PyUnicode_KIND(text);
     const void *chars = PyUnicode_DATA(text);
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
@@ -354,31 +443,22 @@ static PyObject *word_bits(PyObject *self, PyObject *args)
             c++;
             continue;
         }
-        Py_ssize_t stop = c + 1;
-        while (stop < length && is_word_char(PyUnicode_READ(kind, chars, stop)))
+        Py_ssize_t stop = c;
+        while (stop < length) {
+            const Py_UCS4 next = PyUnicode_READ(kind, chars, stop);
+            if (!is_word_char(next))
+                break;
+            if (stop - c < longest)
+                word[stop - c] = next;
             stop++;
+        }
         if (stop - c <= longest) {
-            PyObject *word = PyUnicode_Substring(text, c, stop);
-            if (!word)
-                goto fail;
-            PyObject *value = PyDict_GetItemWithError(table, word); /* borrowed */
-            Py_DECREF(word);
-            if (!value && PyErr_Occurred())
-                goto fail;
-            if (value) {
-                const long found = PyLong_AsLong(value);
-                if (found == -1 && PyErr_Occurred())
+            const WordSlot *slot = word_slot(slots, size - 1, word, stop - c, word_hash(word, stop - c));
+            if (slot->key && slot->bits) {
+                if (grow(&lines, 1) < 0 || grow(&bits, 1) < 0)
                     goto fail;
-                if (found < 0 || found > UINT16_MAX) {
-                    PyErr_SetString(PyExc_ValueError, "word_bits: the table's values must fit 16 bits");
-                    goto fail;
-                }
-                if (found) {
-                    if (grow(&lines, 1) < 0 || grow(&bits, 1) < 0)
-                        goto fail;
-                    ((int64_t *)lines.data)[lines.size++] = line;
-                    ((uint16_t *)bits.data)[bits.size++] = (uint16_t)found;
-                }
+                ((int64_t *)lines.data)[lines.size++] = line;
+                ((uint16_t *)bits.data)[bits.size++] = slot->bits;
             }
         }
         c = stop;
@@ -386,6 +466,11 @@ static PyObject *word_bits(PyObject *self, PyObject *args)
     result = bytearrays(NULL, found_words, 2);
 fail:
     free_growables(found_words, 2);
+    PyMem_Free(slots);
+    PyMem_Free(word);
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&key_bits);
     return result;
 }
 

@@ -131,10 +131,24 @@ assert len(STOPWORD_LANGUAGES) + len(_WORD_FILTERED) <= 16
 
 
 @lru_cache(maxsize=1)
-def _token_table() -> tuple[dict[str, int], int]:
-    """The token table and its longest word (in characters)."""
-    table = _token_bits()
-    return table, max(map(len, table), default=0)
+def _token_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The token table as ``word_bits`` takes it (:func:`packed_words`)."""
+    return packed_words(_token_bits())
+
+
+def packed_words(table: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A table of words and their bits as ``lineclf._native.word_bits``
+    takes it: the words' code points one after another (uint32), where each
+    starts (int64, and where the last ends), their bits (uint16), and the
+    longest word's length in characters."""
+    words = list(table)
+    bits = np.array([table[word] for word in words], dtype=np.int64)
+    if ((bits < 0) | (bits > 0xFFFF)).any():
+        raise ValueError("a word's bits must fit 16 bits")
+    lengths = np.array([len(word) for word in words], dtype=np.int64)
+    keys = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return keys, starts, bits.astype(np.uint16), int(lengths.max(initial=0))
 
 
 @lru_cache(maxsize=1)

@@ -275,8 +275,7 @@ class _Chars:
         stoplist or are a cue's key word: each one's line, and its bits in
         the token table (:func:`_token_bits`). Found and looked up in one C
         pass (``lineclf._native.word_bits``)."""
-        table, longest = _token_table()
-        line, bits = word_bits(self.text.lower(), table, longest)
+        line, bits = word_bits(self.text.lower(), *_token_table())
         return np.frombuffer(line, dtype=np.int64), np.frombuffer(bits, dtype=np.uint16)
 
     @property
